@@ -1,0 +1,49 @@
+# The verbs people type. Everything installs from the committed uv.lock; nothing else is
+# assumed beyond Python 3.11+ (uv itself is bootstrapped into .tools/ with pip).
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON ?= python3
+
+.PHONY: run serve test lint typecheck migrate bench fmt clean
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.run-deps: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --no-dev --inexact
+	@touch $@
+
+.venv/.dev-deps: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen
+	@touch $@ .venv/.run-deps
+
+run: .venv/.run-deps  ## migrate, seed the demo if absent, print its key, serve
+	.venv/bin/chatkeep demo --host $(HOST) --port $(PORT)
+	.venv/bin/chatkeep serve --host $(HOST) --port $(PORT)
+
+migrate: .venv/.run-deps
+	.venv/bin/chatkeep migrate
+
+lint: .venv/.dev-deps
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen ruff format --check src tests bench
+
+typecheck: .venv/.dev-deps
+	$(UV) run --frozen mypy
+
+test: lint typecheck  ## ruff, mypy, then the whole suite on SQLite and PostgreSQL
+	$(UV) run --frozen pytest
+
+fmt: .venv/.dev-deps
+	$(UV) run --frozen ruff check --fix src tests bench
+	$(UV) run --frozen ruff format src tests bench
+
+bench: .venv/.dev-deps
+	$(UV) run --frozen python bench/driver_choice.py
+
+clean:
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""HTTP interfaces: one thin adapter per dialect over the core services."""

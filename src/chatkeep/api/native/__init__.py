@@ -1,0 +1,11 @@
+"""The native REST API under /v1: cursor-paginated, RFC 9457 problem+json errors."""
+
+from fastapi import APIRouter
+
+from chatkeep.api.native import domains, me, messages, sessions
+
+router = APIRouter(prefix="/v1")
+router.include_router(me.router)
+router.include_router(domains.router)
+router.include_router(sessions.router)
+router.include_router(messages.router)

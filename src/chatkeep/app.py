@@ -1,0 +1,47 @@
+"""create_app(settings): assembles routers, middleware and error renderers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from chatkeep import __version__
+from chatkeep.api import health, native
+from chatkeep.api.handlers import install_handlers
+from chatkeep.api.limits import BodySizeLimit
+from chatkeep.api.native.errors import render_native_problem
+from chatkeep.api.problems import DialectRouter
+from chatkeep.api.state import AppState
+from chatkeep.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    state = AppState.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.engine.dispose()
+
+    app = FastAPI(
+        title="chatkeep",
+        version=__version__,
+        summary="Chat sessions for LLM question-answering apps.",
+        lifespan=lifespan,
+    )
+    app.state.chatkeep = state
+
+    dialects = DialectRouter(default=render_native_problem)
+    install_handlers(app, dialects)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, dialects=dialects)
+
+    app.include_router(health.router)
+    app.include_router(native.router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` and multi-worker serving: settings from the environment."""
+    return create_app(Settings())

@@ -1,0 +1,274 @@
+"""The ``chatkeep`` command: serve, migrate, administer, seed a demo.
+
+Every command that creates something takes ``--json`` and then prints exactly one JSON
+object on stdout, so scripts and tests can drive it. Failures are one line on stderr and
+a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import click
+import orjson
+from sqlalchemy.exc import DBAPIError
+
+from chatkeep.core import tenants
+from chatkeep.core.cursor import CursorCodec
+from chatkeep.core.errors import ChatkeepError
+from chatkeep.core.types import CredentialKind
+from chatkeep.core.uow import CoreConfig, UnitOfWork
+from chatkeep.db.engine import (
+    SQLITE_WRITE,
+    DatabaseURLError,
+    async_url,
+    create_engine,
+    create_sessionmaker,
+)
+from chatkeep.settings import Settings
+
+T = TypeVar("T")
+
+
+class CommandFailed(click.ClickException):
+    exit_code = 1
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+        async_url(settings.database_url)
+    except (DatabaseURLError, ValueError) as exc:
+        raise CommandFailed(f"configuration error: {exc}") from None
+    return settings
+
+
+@asynccontextmanager
+async def _transaction(settings: Settings) -> Any:
+    engine = create_engine(settings)
+    maker = create_sessionmaker(engine.execution_options(**{SQLITE_WRITE: True}))
+    config = CoreConfig(CursorCodec(settings.resolved_secret_key()), settings.max_message_bytes)
+    try:
+        async with maker() as db:
+            yield UnitOfWork(db, config)
+            await db.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_in_transaction(work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed transaction; turn every failure into one clear line."""
+
+    async def main() -> T:
+        async with _transaction(_settings()) as uow:
+            return await work(uow)
+
+    return _run(main())
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except ChatkeepError as exc:
+        raise CommandFailed(exc.message) from None
+    except (DBAPIError, OSError) as exc:
+        raise CommandFailed(f"database error: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
+    click.echo(orjson.dumps(payload).decode() if as_json else human)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+@click.group()
+def main() -> None:
+    """chatkeep: chat sessions for LLM question-answering apps."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    _migrate(_settings())
+    click.echo("database is up to date")
+
+
+def _migrate(settings: Settings) -> None:
+    from chatkeep.db.migrate import upgrade_to_head
+
+    try:
+        upgrade_to_head(settings)
+    except (DBAPIError, OSError) as exc:
+        raise CommandFailed(f"cannot migrate the database: {_one_line(exc)}") from None
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Migrate if needed, then serve the HTTP API."""
+    import uvicorn
+
+    settings = _settings()
+    _check_port_free(host, port)
+    _migrate(settings)
+    uvicorn.run(
+        "chatkeep.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "port already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            raise CommandFailed(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+@main.group()
+def tenant() -> None:
+    """Tenants (one app or organisation each)."""
+
+
+@tenant.command("create")
+@click.argument("name")
+@json_option
+def tenant_create(name: str, as_json: bool) -> None:
+    created = run_in_transaction(lambda uow: tenants.create_tenant(uow, name))
+    emit(as_json, {"name": created.name, "id": created.id}, f"created tenant {created.name}")
+
+
+@main.group()
+def user() -> None:
+    """End users of a tenant's app."""
+
+
+@user.command("create")
+@click.option("--tenant", "tenant_name", required=True)
+@click.argument("user_id")
+@json_option
+def user_create(tenant_name: str, user_id: str, as_json: bool) -> None:
+    run_in_transaction(lambda uow: tenants.create_user(uow, tenant_name, user_id))
+    emit(as_json, {"tenant": tenant_name, "user_id": user_id}, f"user {user_id} is ready")
+
+
+@main.group()
+def domain() -> None:
+    """Knowledge domains (Alibaba: folders)."""
+
+
+@domain.command("create")
+@click.option("--tenant", "tenant_name", required=True)
+@click.option("--parent", "parent_id", type=click.UUID, default=None)
+@click.argument("domain_name")
+@json_option
+def domain_create(
+    tenant_name: str, parent_id: uuid.UUID | None, domain_name: str, as_json: bool
+) -> None:
+    from chatkeep.core import domains
+
+    async def work(uow: UnitOfWork) -> Any:
+        operator = tenants.operator_principal(await tenants.tenant_named(uow, tenant_name))
+        return await domains.create_domain(uow, operator, domain_name, parent_id)
+
+    created = run_in_transaction(work)
+    payload = {
+        "id": str(created.id),
+        "name": created.name,
+        "parent_id": str(created.parent_id) if created.parent_id else None,
+    }
+    emit(as_json, payload, f"created domain {created.name} ({created.id})")
+
+
+@main.group()
+def key() -> None:
+    """API keys (Authorization: Bearer ck_...)."""
+
+
+@key.command("create")
+@click.option("--tenant", "tenant_name", required=True)
+@click.option("--user", "user_id", required=True)
+@click.option("--service", is_flag=True, help="May act for any user of the tenant.")
+@click.option("--scope", "scopes", multiple=True, help="Repeatable; default: all scopes (*).")
+@click.option("--expires-in", type=click.FloatRange(min=0, min_open=True), help="Days.")
+@json_option
+def key_create(
+    tenant_name: str,
+    user_id: str,
+    service: bool,
+    scopes: tuple[str, ...],
+    expires_in: float | None,
+    as_json: bool,
+) -> None:
+    issued = run_in_transaction(
+        lambda uow: tenants.create_api_key(
+            uow,
+            tenant_name,
+            user_id,
+            kind=CredentialKind.SERVICE if service else CredentialKind.USER,
+            scopes=scopes,
+            expires_in=timedelta(days=expires_in) if expires_in else None,
+        )
+    )
+    payload = {
+        "id": str(issued.id),
+        "key": issued.key,
+        "kind": issued.kind.value,
+        "scopes": issued.scopes,
+        "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
+    }
+    emit(as_json, payload, f"{issued.key}\n(key id {issued.id}; shown once, store it now)")
+
+
+@key.command("revoke")
+@click.argument("key_id", type=click.UUID)
+def key_revoke(key_id: uuid.UUID) -> None:
+    run_in_transaction(lambda uow: tenants.revoke_api_key(uow, key_id))
+    click.echo(f"revoked key {key_id}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", help="Used only in the printed curl line.")
+@click.option("--port", default=8000, type=int, help="Used only in the printed curl line.")
+@json_option
+def demo(host: str, port: int, as_json: bool) -> None:
+    """Seed (idempotently) a demo tenant and print a fresh key for its user."""
+    from chatkeep.demo import seed_demo
+
+    _migrate(_settings())
+    result = run_in_transaction(seed_demo)
+    curl = f"curl -s -H 'Authorization: Bearer {result.key}' http://{host}:{port}/v1/sessions"
+    payload = {"tenant": result.tenant, "user_id": result.user_id, "key": result.key, "curl": curl}
+    human = (
+        f"demo tenant {result.tenant!r}, user {result.user_id!r}"
+        f"{' (seeded now)' if result.seeded else ''}\n"
+        f"demo key: {result.key}\ntry:      {curl}"
+    )
+    emit(as_json, payload, human)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The core: data model, query types, repository and services. Knows nothing of HTTP."""

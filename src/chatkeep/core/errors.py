@@ -1,0 +1,50 @@
+"""The one error hierarchy. Core raises these; each dialect renders them its own way."""
+
+from __future__ import annotations
+
+
+class ChatkeepError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(ChatkeepError):
+    """No usable credential: missing, unknown, expired or revoked."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # "missing" | "invalid" | "expired" | "revoked" | ...
+
+
+class Forbidden(ChatkeepError):
+    """The principal is known but may not do this. ``action`` names what was refused."""
+
+    def __init__(self, message: str, *, action: str) -> None:
+        super().__init__(message)
+        self.action = action
+
+
+class NotFound(ChatkeepError):
+    """No such object *for this principal*: other tenants' and users' objects land here too."""
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(f"{resource} not found")
+        self.resource = resource
+
+
+class InvalidArgument(ChatkeepError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.detail = message
+
+
+class Conflict(ChatkeepError):
+    """The request is well-formed but clashes with what is stored."""
+
+
+class IdempotencyMismatch(Conflict):
+    """An idempotency key was reused with a different request."""

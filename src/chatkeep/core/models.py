@@ -1,0 +1,168 @@
+"""The one data model under every interface (see DESIGN.md, "Concepts").
+
+Every hot table carries ``tenant_id`` and, where it belongs to a user, ``user_pk``, and
+every list index starts with them: that is the key the schema shards by.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chatkeep.db.types import BigIntPK, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TITLE_MAX = 512
+NAME_MAX = 255
+USER_ID_MAX = 128
+IDEMPOTENCY_KEY_MAX = 255
+MESSAGE_ROLES = ("user", "assistant", "system", "tool")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # The tenant's own name for the user ("12222"): `user_id` on every wire format.
+    external_id: Mapped[str] = mapped_column(String(USER_ID_MAX))
+    created_at: Mapped[datetime]
+
+
+class Domain(Base):
+    """A knowledge scope (Alibaba: folder). Domains form a tree per tenant."""
+
+    __tablename__ = "domains"
+    __table_args__ = (Index(None, "tenant_id", "parent_id", "name"),)
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    parent_id: Mapped[UUID | None] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ChatSession(Base):
+    """One conversation of one user in one domain.
+
+    Three clocks stay apart: ``last_message_at`` moves only on append, ``updated_at`` on
+    any change, ``pinned_at`` on pin. ``recent_at`` is the "recent" order's sort key,
+    kept by the service: ``pinned_at`` while pinned, otherwise the last activity
+    (``last_message_at``, or ``created_at`` before the first message).
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        # One index per list order, each led by the shard key and the archived filter.
+        Index(
+            "ix_sessions_recent",
+            "tenant_id", "user_pk", "archived", "is_pinned", "recent_at", "id",
+        ),
+        Index(
+            "ix_sessions_domain_recent",
+            "tenant_id", "user_pk", "domain_id", "archived", "is_pinned", "recent_at", "id",
+        ),
+        Index("ix_sessions_created", "tenant_id", "user_pk", "archived", "created_at", "id"),
+        Index("ix_sessions_title", "tenant_id", "user_pk", "archived", "title", "id"),
+        Index(None, "domain_id"),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    uuid: Mapped[UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    domain_id: Mapped[UUID] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    system_context: Mapped[str] = mapped_column(Text, default="")
+    is_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned_at: Mapped[datetime | None]
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_message_at: Mapped[datetime | None]
+    recent_at: Mapped[datetime]
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+
+
+class Message(Base):
+    """One turn of a session. Carries the shard key so its rows live beside the session's."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index(None, "session_id", "id"),
+        UniqueConstraint("session_id", "idempotency_key"),
+        CheckConstraint("role IN ('user', 'assistant', 'system', 'tool')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigInteger)
+    user_pk: Mapped[int] = mapped_column(BigInteger)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_MAX))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiKey(Base):
+    """A bearer credential. Only a SHA-256 of the key is stored; ``lookup`` finds the row."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    lookup: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""All SQL lives here; the services decide, these functions fetch and store."""

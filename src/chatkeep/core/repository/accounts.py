@@ -1,0 +1,72 @@
+"""Tenants, their users, and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatkeep.core.models import ApiKey, Tenant, User
+from chatkeep.core.repository.dialect import upsert_insert
+
+
+async def find_tenant(db: AsyncSession, name: str) -> Tenant | None:
+    return await db.scalar(select(Tenant).where(Tenant.name == name))
+
+
+async def get_tenant(db: AsyncSession, tenant_id: int) -> Tenant | None:
+    return await db.get(Tenant, tenant_id)
+
+
+async def insert_tenant(db: AsyncSession, name: str, now: datetime) -> Tenant:
+    tenant = Tenant(name=name, created_at=now)
+    db.add(tenant)
+    await db.flush()
+    return tenant
+
+
+async def find_user(db: AsyncSession, tenant_id: int, external_id: str) -> User | None:
+    return await db.scalar(
+        select(User).where(User.tenant_id == tenant_id, User.external_id == external_id)
+    )
+
+
+async def get_user(db: AsyncSession, user_pk: int) -> User | None:
+    return await db.get(User, user_pk)
+
+
+async def ensure_user(db: AsyncSession, tenant_id: int, external_id: str, now: datetime) -> User:
+    """The user, created if new; safe when two requests name a new user at once."""
+    await db.execute(
+        upsert_insert(db, User)
+        .values(tenant_id=tenant_id, external_id=external_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"])
+    )
+    user = await find_user(db, tenant_id, external_id)
+    assert user is not None
+    return user
+
+
+async def find_api_key(db: AsyncSession, lookup: str) -> ApiKey | None:
+    return await db.scalar(select(ApiKey).where(ApiKey.lookup == lookup))
+
+
+async def insert_api_key(db: AsyncSession, key: ApiKey) -> ApiKey:
+    db.add(key)
+    await db.flush()
+    return key
+
+
+async def revoke_api_key(db: AsyncSession, key_id: uuid.UUID, now: datetime) -> bool:
+    result = await db.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def api_key_exists(db: AsyncSession, key_id: uuid.UUID) -> bool:
+    return await db.scalar(select(ApiKey.id).where(ApiKey.id == key_id)) is not None

@@ -1,0 +1,166 @@
+"""Session rows: list (keyset-paged, index-ordered), fetch, insert, update, delete.
+
+Every query is keyed by ``(tenant_id, user_pk)`` and selects only session columns plus
+the domain's name: no message body is ever read to list or show a session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, select, tuple_, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from chatkeep.core.cursor import KeyValue
+from chatkeep.core.models import ChatSession, Domain, User
+from chatkeep.core.types import SessionFilter, SessionOrder, SessionRecord
+
+S = ChatSession
+
+# Each order's sort key, the last column unique; all columns of one order share a
+# direction so a single row-value comparison continues after the cursor.
+ORDER_KEYS: dict[SessionOrder, tuple[tuple[InstrumentedAttribute[Any], ...], bool]] = {
+    SessionOrder.RECENT: ((S.is_pinned, S.recent_at, S.id), True),
+    SessionOrder.CREATED: ((S.created_at, S.id), False),
+    SessionOrder.CREATED_DESC: ((S.created_at, S.id), True),
+    SessionOrder.TITLE: ((S.title, S.id), False),
+    SessionOrder.UPDATED_DESC: ((S.updated_at, S.id), True),
+}
+
+_COLUMNS = (
+    S.id, S.uuid, S.domain_id, Domain.name.label("domain_name"), S.title, S.system_context,
+    S.is_pinned, S.pinned_at, S.archived, S.created_at, S.updated_at, S.last_message_at,
+    S.message_count, S.metadata_.label("metadata"), S.recent_at, S.user_pk,
+)  # fmt: skip
+
+
+def _filtered(tenant_id: int, user_pk: int, flt: SessionFilter) -> Select[Any]:
+    stmt = (
+        select(*_COLUMNS)
+        .join(Domain, Domain.id == S.domain_id)
+        .where(S.tenant_id == tenant_id, S.user_pk == user_pk)
+    )
+    if flt.domain_id is not None:
+        stmt = stmt.where(S.domain_id == flt.domain_id)
+    if flt.archived is not None:
+        stmt = stmt.where(S.archived == flt.archived)
+    if flt.pinned is not None:
+        stmt = stmt.where(S.is_pinned == flt.pinned)
+    if flt.q:
+        stmt = stmt.where(S.title.icontains(flt.q, autoescape=True))
+    return stmt
+
+
+def select_sessions(
+    tenant_id: int,
+    user_pk: int,
+    flt: SessionFilter,
+    order: SessionOrder,
+    after: Sequence[KeyValue] | None = None,
+) -> Select[Any]:
+    columns, descending = ORDER_KEYS[order]
+    stmt = _filtered(tenant_id, user_pk, flt)
+    if after is not None:
+        position: ColumnElement[bool] = (
+            tuple_(*columns) < tuple_(*after) if descending else tuple_(*columns) > tuple_(*after)
+        )
+        stmt = stmt.where(position)
+    return stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
+
+
+async def list_sessions(
+    db: AsyncSession, stmt: Select[Any], limit: int, offset: int = 0
+) -> list[Row[Any]]:
+    result = await db.execute(stmt.limit(limit).offset(offset))
+    return list(result.all())
+
+
+async def stream_sessions(
+    db: AsyncSession, stmt: Select[Any], chunk: int = 500
+) -> AsyncIterator[Row[Any]]:
+    """Rows in chunks of ``chunk`` (a server-side cursor on PostgreSQL): constant memory."""
+    result = await db.stream(stmt.execution_options(yield_per=chunk))
+    async for row in result:
+        yield row
+
+
+async def count_sessions(db: AsyncSession, tenant_id: int, user_pk: int, flt: SessionFilter) -> int:
+    inner = _filtered(tenant_id, user_pk, flt).with_only_columns(S.id).subquery()
+    return int(await db.scalar(select(func.count()).select_from(inner)) or 0)
+
+
+def sort_key(row: Row[Any], order: SessionOrder) -> tuple[KeyValue, ...]:
+    columns, _ = ORDER_KEYS[order]
+    return tuple(getattr(row, c.key) for c in columns)
+
+
+def to_record(row: Row[Any], user_id: str) -> SessionRecord:
+    return SessionRecord(
+        id=row.id, uuid=row.uuid, owner_pk=row.user_pk, user_id=user_id, domain_id=row.domain_id,
+        domain_name=row.domain_name, title=row.title, system_context=row.system_context,
+        is_pinned=row.is_pinned, pinned_at=row.pinned_at, archived=row.archived,
+        created_at=row.created_at, updated_at=row.updated_at,
+        last_message_at=row.last_message_at, message_count=row.message_count,
+        metadata=row.metadata,
+    )  # fmt: skip
+
+
+async def find_session(
+    db: AsyncSession,
+    tenant_id: int,
+    user_pk: int | None,
+    *,
+    session_uuid: uuid.UUID | None = None,
+    session_id: int | None = None,
+) -> Row[Any] | None:
+    """One session by its UUID or integer id, with its owner's ``user_external_id``.
+
+    ``user_pk`` None means any user of the tenant (a service credential's point lookup by
+    a unique key, never a scan).
+    """
+    stmt = (
+        select(*_COLUMNS, User.external_id.label("user_external_id"))
+        .join(Domain, Domain.id == S.domain_id)
+        .join(User, User.id == S.user_pk)
+        .where(S.tenant_id == tenant_id)
+    )
+    if user_pk is not None:
+        stmt = stmt.where(S.user_pk == user_pk)
+    if session_uuid is not None:
+        stmt = stmt.where(S.uuid == session_uuid)
+    if session_id is not None:
+        stmt = stmt.where(S.id == session_id)
+    return (await db.execute(stmt)).first()
+
+
+async def insert_session(db: AsyncSession, session: ChatSession) -> None:
+    db.add(session)
+    await db.flush()
+
+
+async def update_session(db: AsyncSession, session_id: int, values: dict[str, Any]) -> None:
+    await db.execute(update(S).where(S.id == session_id).values(**values))
+
+
+async def record_message_appended(db: AsyncSession, session_id: int, now: datetime) -> None:
+    """Move the session's activity clocks in the append's own transaction."""
+    await db.execute(
+        update(S)
+        .where(S.id == session_id)
+        .values(
+            message_count=S.message_count + 1,
+            last_message_at=now,
+            updated_at=now,
+            # A pinned session keeps sorting by pinned_at; it rejoins by activity when unpinned.
+            recent_at=func.coalesce(S.pinned_at, now),
+        )
+    )
+
+
+async def delete_session(db: AsyncSession, session_id: int) -> None:
+    await db.execute(delete(S).where(S.id == session_id))

@@ -1,0 +1,197 @@
+"""Session use cases: who may list, read, create, change and delete which sessions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from chatkeep.core import limits
+from chatkeep.core.auth import require, resolve_subject
+from chatkeep.core.clock import utcnow
+from chatkeep.core.cursor import fingerprint
+from chatkeep.core.errors import NotFound
+from chatkeep.core.models import ChatSession
+from chatkeep.core.repository import domains as domain_rows
+from chatkeep.core.repository import sessions as rows
+from chatkeep.core.types import (
+    CredentialKind,
+    NewSession,
+    Page,
+    Principal,
+    Scope,
+    SessionChanges,
+    SessionFilter,
+    SessionListQuery,
+    SessionOrder,
+    SessionRecord,
+    Subject,
+)
+from chatkeep.core.uow import UnitOfWork
+
+SessionRef = uuid.UUID | int  # the native/Alibaba UUID, or the AISquare integer id
+
+
+async def list_sessions(
+    uow: UnitOfWork, principal: Principal, query: SessionListQuery
+) -> Page[SessionRecord]:
+    require(principal, Scope.SESSIONS_READ, "list sessions")
+    limits.check_limit(query.limit)
+    subject = await resolve_subject(uow, principal, query.filter.user_id, create=False)
+    if subject.user_pk is None:
+        return Page([], None)
+    flt = query.filter
+    fp = fingerprint("sessions", subject.user_pk, flt.domain_id, flt.q, flt.pinned,
+                     flt.archived, query.order.value)  # fmt: skip
+    after = uow.config.cursors.decode(query.cursor, fp) if query.cursor else None
+    stmt = rows.select_sessions(subject.tenant_id, subject.user_pk, flt, query.order, after)
+    found = await rows.list_sessions(uow.db, stmt, query.limit + 1)
+    page = found[: query.limit]
+    next_cursor = None
+    if len(found) > query.limit:
+        next_cursor = uow.config.cursors.encode(fp, rows.sort_key(page[-1], query.order))
+    return Page([rows.to_record(r, subject.user_id) for r in page], next_cursor)
+
+
+async def stream_sessions(
+    uow: UnitOfWork,
+    principal: Principal,
+    flt: SessionFilter,
+    order: SessionOrder = SessionOrder.RECENT,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> AsyncIterator[SessionRecord]:
+    """Every matching session, fetched in chunks: for unpaged wire formats."""
+    require(principal, Scope.SESSIONS_READ, "list sessions")
+    subject = await resolve_subject(uow, principal, flt.user_id, create=False)
+    if subject.user_pk is None:
+        return
+    stmt = rows.select_sessions(subject.tenant_id, subject.user_pk, flt, order)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    async for row in rows.stream_sessions(uow.db, stmt.offset(offset)):
+        yield rows.to_record(row, subject.user_id)
+
+
+async def count_sessions(uow: UnitOfWork, principal: Principal, flt: SessionFilter) -> int:
+    require(principal, Scope.SESSIONS_READ, "list sessions")
+    subject = await resolve_subject(uow, principal, flt.user_id, create=False)
+    if subject.user_pk is None:
+        return 0
+    return await rows.count_sessions(uow.db, subject.tenant_id, subject.user_pk, flt)
+
+
+async def get_session(
+    uow: UnitOfWork, principal: Principal, ref: SessionRef, *, user_id: str | None = None
+) -> SessionRecord:
+    require(principal, Scope.SESSIONS_READ, "read sessions")
+    return await load_session(uow, principal, ref, user_id)
+
+
+async def load_session(
+    uow: UnitOfWork, principal: Principal, ref: SessionRef, user_id: str | None
+) -> SessionRecord:
+    """The session if this principal may see it, else NotFound (never Forbidden).
+
+    A user credential sees its own user's sessions; a service credential any session of
+    its tenant, or, naming ``user_id``, only that user's.
+    """
+    owner_pk: int | None = principal.user_pk
+    if principal.kind is CredentialKind.SERVICE and user_id is None:
+        owner_pk = None
+    elif user_id is not None:
+        owner_pk = (await resolve_subject(uow, principal, user_id, create=False)).user_pk
+        if owner_pk is None:
+            raise NotFound("session")
+    key: dict[str, Any] = {"session_id": ref} if isinstance(ref, int) else {"session_uuid": ref}
+    row = await rows.find_session(uow.db, principal.tenant_id, owner_pk, **key)
+    if row is None:
+        raise NotFound("session")
+    return rows.to_record(row, row.user_external_id)
+
+
+async def create_session(uow: UnitOfWork, principal: Principal, new: NewSession) -> SessionRecord:
+    require(principal, Scope.SESSIONS_WRITE, "create sessions")
+    limits.check_title(new.title)
+    limits.check_system_context(new.system_context)
+    limits.check_metadata(new.metadata)
+    subject = await resolve_subject(uow, principal, new.user_id, create=True)
+    domain_id = await _domain_in_tenant(uow, subject, new.domain_id)
+    now = utcnow()
+    session = ChatSession(
+        tenant_id=subject.tenant_id,
+        user_pk=subject.user_pk,
+        domain_id=domain_id,
+        title=new.title,
+        system_context=new.system_context,
+        is_pinned=False,
+        archived=False,
+        created_at=now,
+        updated_at=now,
+        recent_at=now,
+        message_count=0,
+        metadata_=new.metadata,
+    )
+    await rows.insert_session(uow.db, session)
+    return await load_session(uow, principal, session.id, new.user_id)
+
+
+async def update_session(
+    uow: UnitOfWork,
+    principal: Principal,
+    ref: SessionRef,
+    changes: SessionChanges,
+    *,
+    user_id: str | None = None,
+) -> SessionRecord:
+    """Rename, pin, archive, move or edit. Only pinning moves a session in "recent" order."""
+    require(principal, Scope.SESSIONS_WRITE, "update sessions")
+    current = await load_session(uow, principal, ref, user_id)
+    values: dict[str, Any] = {}
+    if changes.title is not None:
+        limits.check_title(changes.title)
+        values["title"] = changes.title
+    if changes.system_context is not None:
+        limits.check_system_context(changes.system_context)
+        values["system_context"] = changes.system_context
+    if changes.metadata is not None:
+        limits.check_metadata(changes.metadata)
+        values["metadata_"] = changes.metadata
+    if changes.archived is not None:
+        values["archived"] = changes.archived
+    if changes.domain_id is not None:
+        subject = Subject(principal.tenant_id, None, current.user_id)
+        values["domain_id"] = await _domain_in_tenant(uow, subject, changes.domain_id)
+    now = utcnow()
+    if changes.is_pinned is not None and changes.is_pinned != current.is_pinned:
+        values["is_pinned"] = changes.is_pinned
+        values["pinned_at"] = now if changes.is_pinned else None
+        values["recent_at"] = (
+            now if changes.is_pinned else (current.last_message_at or current.created_at)
+        )
+    if values:
+        values["updated_at"] = now
+        await rows.update_session(uow.db, current.id, values)
+    return await load_session(uow, principal, current.id, user_id)
+
+
+async def delete_session(
+    uow: UnitOfWork, principal: Principal, ref: SessionRef, *, user_id: str | None = None
+) -> None:
+    """Delete a session and, with it, all its messages."""
+    require(principal, Scope.SESSIONS_WRITE, "delete sessions")
+    current = await load_session(uow, principal, ref, user_id)
+    await rows.delete_session(uow.db, current.id)
+
+
+async def _domain_in_tenant(
+    uow: UnitOfWork, subject: Subject, domain_id: uuid.UUID | None
+) -> uuid.UUID:
+    if domain_id is None:
+        domain = await domain_rows.default_domain(uow.db, subject.tenant_id)
+    else:
+        domain = await domain_rows.get_domain(uow.db, subject.tenant_id, domain_id)
+    if domain is None:
+        raise NotFound("domain")
+    return domain.id

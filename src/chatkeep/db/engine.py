@@ -1,0 +1,75 @@
+"""Engine factory: one async engine, configured for SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from chatkeep.settings import Settings
+
+# A write transaction on SQLite takes the write lock up front (BEGIN IMMEDIATE) so two
+# requests never deadlock upgrading a read lock; reads keep a plain deferred BEGIN.
+SQLITE_WRITE = "chatkeep_sqlite_write"
+
+
+class DatabaseURLError(ValueError):
+    """The configured database URL names no backend chatkeep supports."""
+
+
+def async_url(raw: str) -> URL:
+    """Map a user-facing URL (``sqlite:///...``, ``postgresql://...``) to its async driver."""
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise DatabaseURLError(f"cannot parse database URL {raw!r}") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend in {"postgresql", "postgres"}:
+        return url.set(drivername="postgresql+asyncpg")
+    raise DatabaseURLError(
+        f"unsupported database {backend!r}: use sqlite:///path or postgresql://user@host/db"
+    )
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = async_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take over transaction control from the driver (SQLAlchemy's documented recipe),
+        # so BEGIN is emitted by the "begin" hook below with the right locking mode.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before it is acknowledged, even across a power cut.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(SQLITE_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,119 @@
+"""Shared fixtures: every test runs on a real SQLite file and a real PostgreSQL database.
+
+PostgreSQL tests use a throwaway database created for this run and dropped after it.
+Without a reachable server they are skipped with the reason shown, unless
+CHATKEEP_REQUIRE_POSTGRES=1 (CI), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from chatkeep.api.state import AppState
+from chatkeep.app import create_app
+from chatkeep.db.migrate import upgrade_to_head
+from chatkeep.settings import Settings
+from tests.factories import World
+
+PG_ADMIN_URL = os.environ.get(
+    "CHATKEEP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_PG = os.environ.get("CHATKEEP_REQUIRE_POSTGRES") == "1"
+TABLES = ("messages", "sessions", "api_keys", "domains", "users", "tenants")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _sync_admin_url() -> str:
+    return PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"chatkeep_test_{secrets.token_hex(4)}"
+    try:
+        admin = sa.create_engine(_sync_admin_url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        message = f"PostgreSQL unreachable at {PG_ADMIN_URL}: {type(exc).__name__}: {exc}"
+        if REQUIRE_PG:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade_to_head(Settings(database_url=url, secret_key="test"))  # type: ignore[arg-type]
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("db") / "chatkeep.db"
+    url = f"sqlite:///{path}"
+    upgrade_to_head(Settings(database_url=url, secret_key="test"))  # type: ignore[arg-type]
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret",  # type: ignore[arg-type]
+        secret_key_file=tmp_path / "unused.secret",
+        max_message_bytes=4096,
+        max_body_bytes=64 * 1024,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    state: AppState = application.state.chatkeep
+    try:
+        yield application
+    finally:
+        await _empty_tables(state)
+        await state.engine.dispose()
+
+
+async def _empty_tables(state: AppState) -> None:
+    async with state.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                await conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://chatkeep.test") as c:
+        yield c
+
+
+@pytest.fixture
+def world(app: FastAPI) -> World:
+    return World(app.state.chatkeep)

@@ -1,0 +1,86 @@
+"""Small factories: each says in the test what it sets up (tenants, users, keys, data)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chatkeep.api.deps import unit_of_work
+from chatkeep.api.state import AppState
+from chatkeep.core import domains, sessions, tenants
+from chatkeep.core.auth import authenticate_api_key
+from chatkeep.core.types import (
+    CredentialKind,
+    DomainRecord,
+    NewSession,
+    Principal,
+    SessionRecord,
+)
+from chatkeep.core.uow import UnitOfWork
+
+
+@dataclass
+class Key:
+    id: uuid.UUID
+    key: str
+    tenant: str
+    user_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+class World:
+    """Sets up what a test needs directly through the core, one transaction per call."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    def uow(self, *, write: bool = True) -> Any:
+        return unit_of_work(self.state, write=write)
+
+    async def tenant(self, name: str | None = None) -> str:
+        name = name or f"t-{uuid.uuid4().hex[:10]}"
+        async with self.uow() as uow:
+            await tenants.create_tenant(uow, name)
+        return name
+
+    async def key(
+        self,
+        tenant: str,
+        user_id: str = "alice",
+        *,
+        service: bool = False,
+        scopes: tuple[str, ...] = ("*",),
+        expires_in: timedelta | None = None,
+    ) -> Key:
+        async with self.uow() as uow:
+            issued = await tenants.create_api_key(
+                uow, tenant, user_id,
+                kind=CredentialKind.SERVICE if service else CredentialKind.USER,
+                scopes=scopes, expires_in=expires_in,
+            )  # fmt: skip
+        return Key(issued.id, issued.key, tenant, user_id)
+
+    async def principal(self, key: Key) -> Principal:
+        async with self.uow(write=False) as uow:
+            return await authenticate_api_key(uow, key.key)
+
+    async def domain(self, tenant: str, name: str, parent: uuid.UUID | None = None) -> DomainRecord:
+        async with self.uow() as uow:
+            operator = tenants.operator_principal(await tenants.tenant_named(uow, tenant))
+            return await domains.create_domain(uow, operator, name, parent)
+
+    async def session(self, key: Key, **fields: Any) -> SessionRecord:
+        principal = await self.principal(key)
+        async with self.uow() as uow:
+            return await sessions.create_session(uow, principal, NewSession(**fields))
+
+    async def run(self, work: Any, *, write: bool = True) -> Any:
+        """Run ``work(uow)`` in one transaction and return its result."""
+        uow: UnitOfWork
+        async with self.uow(write=write) as uow:
+            return await work(uow)
