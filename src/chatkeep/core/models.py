@@ -108,6 +108,7 @@ class ChatSession(Base):
         ),
         Index("ix_sessions_created", "tenant_id", "user_pk", "archived", "created_at", "id"),
         Index("ix_sessions_title", "tenant_id", "user_pk", "archived", "title", "id"),
+        Index("ix_sessions_updated", "tenant_id", "user_pk", "archived", "updated_at", "id"),
         Index(None, "domain_id"),
     )  # fmt: skip
 
