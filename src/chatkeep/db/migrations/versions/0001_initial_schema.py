@@ -163,6 +163,11 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_sessions_title", ["tenant_id", "user_pk", "archived", "title", "id"], unique=False
         )
+        batch_op.create_index(
+            "ix_sessions_updated",
+            ["tenant_id", "user_pk", "archived", "updated_at", "id"],
+            unique=False,
+        )
 
     op.create_table(
         "messages",
@@ -207,6 +212,7 @@ def downgrade() -> None:
 
     op.drop_table("messages")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_sessions_updated")
         batch_op.drop_index("ix_sessions_title")
         batch_op.drop_index("ix_sessions_recent")
         batch_op.drop_index("ix_sessions_domain_recent")
