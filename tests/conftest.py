@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -39,8 +40,12 @@ def _sync_admin_url() -> str:
     return PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """An empty throwaway PostgreSQL database (URL yielded), dropped afterwards.
+
+    Skips the test when no server is reachable, or fails it when CHATKEEP_REQUIRE_POSTGRES=1.
+    """
     name = f"chatkeep_test_{secrets.token_hex(4)}"
     try:
         admin = sa.create_engine(_sync_admin_url(), isolation_level="AUTOCOMMIT")
@@ -51,14 +56,19 @@ def postgres_url() -> Iterator[str]:
         if REQUIRE_PG:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        upgrade_to_head(Settings(database_url=url, secret_key="test"))  # type: ignore[arg-type]
-        yield url
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres_database() as url:
+        upgrade_to_head(Settings(database_url=url, secret_key="test"))  # type: ignore[arg-type]
+        yield url
 
 
 @pytest.fixture(scope="session")
