@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from chatkeep.api.problems import DialectRouter, FieldError, Problem, ProblemKind
 from chatkeep.core import errors
@@ -74,6 +75,20 @@ def _message(error: dict[str, Any]) -> str:
     return message
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
+
+
 def install_handlers(app: FastAPI, dialects: DialectRouter) -> None:
     async def on_core(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.ChatkeepError)
@@ -87,9 +102,10 @@ def install_handlers(app: FastAPI, dialects: DialectRouter) -> None:
         assert isinstance(exc, HTTPException)
         kind = _HTTP.get(exc.status_code, ProblemKind.MALFORMED)
         detail = exc.detail if isinstance(exc.detail, str) else "Request refused."
-        return dialects.render(
-            request, Problem(kind, detail, exc.status_code, headers=dict(exc.headers or {}))
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return dialects.render(request, Problem(kind, detail, exc.status_code, headers=headers))
 
     async def on_database(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DBAPIError)
