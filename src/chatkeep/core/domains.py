@@ -66,6 +66,9 @@ async def create_domain(
     limits.check_name(name)
     if parent_id is not None:
         await _load(uow, principal, parent_id, what="parent domain")
+        parents = {d.id: d.parent_id for d in await rows.all_domains(uow.db, principal.tenant_id)}
+        if _depth(parents, parent_id) >= MAX_DEPTH:
+            raise InvalidArgument("parent_id", f"domains nest at most {MAX_DEPTH} deep")
     await _check_name_free(uow, principal, parent_id, name)
     now = utcnow()
     domain = Domain(
@@ -152,6 +155,13 @@ async def _check_not_descendant(
             )
         node = parents.get(node)
     raise InvalidArgument("parent_id", f"domains nest at most {MAX_DEPTH} deep")
+
+
+def _depth(parents: dict[uuid.UUID, uuid.UUID | None], node: uuid.UUID | None) -> int:
+    depth = 0
+    while node is not None and depth <= MAX_DEPTH:
+        depth, node = depth + 1, parents.get(node)
+    return depth
 
 
 def _subtree(all_domains: Sequence[Domain], root: uuid.UUID) -> list[uuid.UUID]:

@@ -147,6 +147,12 @@ async def update_session(db: AsyncSession, session_id: int, values: dict[str, An
     await db.execute(update(S).where(S.id == session_id).values(**values))
 
 
+async def lock_session(db: AsyncSession, session_id: int) -> None:
+    """Hold the session row until commit, serialising appends to it (PostgreSQL row lock;
+    SQLite write transactions are already serial)."""
+    await db.execute(select(S.id).where(S.id == session_id).with_for_update())
+
+
 async def record_message_appended(db: AsyncSession, session_id: int, now: datetime) -> None:
     """Move the session's activity clocks in the append's own transaction."""
     await db.execute(
