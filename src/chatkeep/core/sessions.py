@@ -25,7 +25,6 @@ from chatkeep.core.types import (
     SessionListQuery,
     SessionOrder,
     SessionRecord,
-    Subject,
 )
 from chatkeep.core.uow import UnitOfWork
 
@@ -117,7 +116,7 @@ async def create_session(uow: UnitOfWork, principal: Principal, new: NewSession)
     limits.check_system_context(new.system_context)
     limits.check_metadata(new.metadata)
     subject = await resolve_subject(uow, principal, new.user_id, create=True)
-    domain_id = await _domain_in_tenant(uow, subject, new.domain_id)
+    domain_id = await _domain_in_tenant(uow, subject.tenant_id, new.domain_id)
     now = utcnow()
     session = ChatSession(
         tenant_id=subject.tenant_id,
@@ -161,8 +160,7 @@ async def update_session(
     if changes.archived is not None:
         values["archived"] = changes.archived
     if changes.domain_id is not None:
-        subject = Subject(principal.tenant_id, None, current.user_id)
-        values["domain_id"] = await _domain_in_tenant(uow, subject, changes.domain_id)
+        values["domain_id"] = await _domain_in_tenant(uow, principal.tenant_id, changes.domain_id)
     now = utcnow()
     if changes.is_pinned is not None and changes.is_pinned != current.is_pinned:
         values["is_pinned"] = changes.is_pinned
@@ -186,12 +184,13 @@ async def delete_session(
 
 
 async def _domain_in_tenant(
-    uow: UnitOfWork, subject: Subject, domain_id: uuid.UUID | None
+    uow: UnitOfWork, tenant_id: int, domain_id: uuid.UUID | None
 ) -> uuid.UUID:
+    """The given domain if it is the tenant's (else NotFound), or the tenant's default."""
     if domain_id is None:
-        domain = await domain_rows.default_domain(uow.db, subject.tenant_id)
+        domain = await domain_rows.default_domain(uow.db, tenant_id)
     else:
-        domain = await domain_rows.get_domain(uow.db, subject.tenant_id, domain_id)
+        domain = await domain_rows.get_domain(uow.db, tenant_id, domain_id)
     if domain is None:
         raise NotFound("domain")
     return domain.id
