@@ -1,0 +1,17 @@
+"""The Alibaba Cloud AI-doc dialect: the official SDK's paths, bodies, envelopes and errors.
+
+Mounted at ``/api/v2/aidoc`` and ``/api/v1/aidoc/folder``; see docs/aidoc.md.
+"""
+
+from fastapi import APIRouter
+
+from chatkeep.api.aidoc import folders, sessions
+from chatkeep.api.aidoc.errors import render_aidoc_problem
+
+PREFIXES = ("/api/v2/aidoc", "/api/v1/aidoc")
+
+router = APIRouter(tags=["aidoc"])
+router.include_router(sessions.router)
+router.include_router(folders.router)
+
+__all__ = ["PREFIXES", "render_aidoc_problem", "router"]

@@ -1,0 +1,94 @@
+"""GetChatSessionList, CreateChatSession, GetChatList."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId
+from chatkeep.api.aidoc.qa import QaPair, qa_page
+from chatkeep.api.aidoc.route import AidocRoute
+from chatkeep.api.aidoc.schemas import (
+    ChatItem,
+    ChatListData,
+    ChatListRequest,
+    CreatedSession,
+    CreateSessionRequest,
+    Envelope,
+    SessionItem,
+    SessionListData,
+    SessionListRequest,
+    millis,
+    total_pages,
+)
+from chatkeep.api.deps import DbUnit
+from chatkeep.core import sessions
+from chatkeep.core.types import (
+    NewSession,
+    Principal,
+    SessionFilter,
+    SessionOrder,
+    SessionRecord,
+)
+from chatkeep.core.uow import UnitOfWork
+
+router = APIRouter(prefix="/api/v2/aidoc/document/chat", route_class=AidocRoute)
+
+
+@router.post("/session/list", name="GetChatSessionList", summary="List a user's Q&A sessions")
+async def get_chat_session_list(
+    uow: DbUnit, principal: AidocPrincipal, rid: RequestId, body: SessionListRequest | None = None
+) -> Envelope[SessionListData]:
+    return Envelope(request_id=rid, data=await session_page(uow, principal, body))
+
+
+async def session_page(
+    uow: UnitOfWork, principal: Principal, body: SessionListRequest | None
+) -> SessionListData:
+    """Most recently updated first; a page past the end is empty but keeps the true totals."""
+    body = body or SessionListRequest()
+    flt = SessionFilter(user_id=body.user_id or None, q=body.name or None)
+    total = await sessions.count_sessions(uow, principal, flt)
+    offset = (body.current_page - 1) * body.page_size
+    found = []
+    if offset < total:  # never hand the database an offset past the end (or past 64 bits)
+        order = SessionOrder.UPDATED_DESC
+        stream = sessions.stream_sessions(
+            uow, principal, flt, order, limit=body.page_size, offset=offset
+        )
+        found = [SessionItem.of(s) async for s in stream]
+    return SessionListData(
+        session_list=found, total=total, total_page=total_pages(total, body.page_size),
+        current_page=body.current_page, page_size=body.page_size,
+    )  # fmt: skip
+
+
+@router.post("/session/create", name="CreateChatSession", summary="Create a Q&A session")
+async def create_chat_session(
+    body: CreateSessionRequest, uow: DbUnit, principal: AidocPrincipal, rid: RequestId
+) -> Envelope[CreatedSession]:
+    new = NewSession(title=body.name, domain_id=body.folder_id, user_id=body.user_id or None)
+    created = await sessions.create_session(uow, principal, new)
+    return Envelope(request_id=rid, data=CreatedSession(session_id=str(created.uuid)))
+
+
+@router.post("/list", name="GetChatList", summary="List a session's Q&A pairs, oldest first")
+async def get_chat_list(
+    body: ChatListRequest, uow: DbUnit, principal: AidocPrincipal, rid: RequestId
+) -> Envelope[ChatListData]:
+    session = await sessions.get_session(uow, principal, body.session_id)
+    offset = (body.current_page - 1) * body.page_size
+    page = await qa_page(uow, principal, session.uuid, offset=offset, limit=body.page_size)
+    chats = [chat_item(pair, session) for pair in page.pairs]
+    data = ChatListData(
+        chat_list=chats, total=page.total, total_page=total_pages(page.total, body.page_size),
+        current_page=body.current_page, page_size=body.page_size,
+    )  # fmt: skip
+    return Envelope(request_id=rid, data=data)
+
+
+def chat_item(pair: QaPair, session: SessionRecord) -> ChatItem:
+    return ChatItem(
+        question=pair.question, answer=pair.answer, create_time=millis(pair.created_at),
+        folder_id=str(session.domain_id), folder_name=session.domain_name,
+        ref_doc_list=pair.references,
+    )  # fmt: skip
