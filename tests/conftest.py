@@ -28,7 +28,16 @@ PG_ADMIN_URL = os.environ.get(
     "CHATKEEP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_PG = os.environ.get("CHATKEEP_REQUIRE_POSTGRES") == "1"
-TABLES = ("messages", "sessions", "api_keys", "domains", "users", "tenants")
+TABLES = (
+    "messages",
+    "sessions",
+    "api_keys",
+    "access_key_nonces",
+    "access_keys",
+    "domains",
+    "users",
+    "tenants",
+)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from chatkeep.core.access_keys import AccessKeyCipher
 from chatkeep.core.cursor import CursorCodec
 from chatkeep.core.uow import CoreConfig
 from chatkeep.db.engine import SQLITE_WRITE, create_engine, create_sessionmaker
@@ -24,13 +25,15 @@ class AppState:
     @classmethod
     def build(cls, settings: Settings) -> AppState:
         engine = create_engine(settings)
+        server_key = settings.resolved_secret_key()
         return cls(
             settings=settings,
             engine=engine,
             reads=create_sessionmaker(engine),
             writes=create_sessionmaker(engine.execution_options(**{SQLITE_WRITE: True})),
             config=CoreConfig(
-                cursors=CursorCodec(settings.resolved_secret_key()),
+                cursors=CursorCodec(server_key),
                 max_message_bytes=settings.max_message_bytes,
+                access_key_cipher=AccessKeyCipher(server_key),
             ),
         )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -167,3 +168,44 @@ class ApiKey(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+ACCESS_KEY_ID_MAX = 32
+SIGNATURE_NONCE_MAX = 128
+
+
+class AccessKey(Base):
+    """An Alibaba-style AccessKey pair for V3 signatures.
+
+    The verifier needs the secret itself (an HMAC key), so it cannot be hashed like an
+    API key; it is stored only encrypted under a key derived from the server key.
+    """
+
+    __tablename__ = "access_keys"
+
+    # The public half (``accessKeyId``): the Credential= value of every signed request.
+    id: Mapped[str] = mapped_column(String(ACCESS_KEY_ID_MAX), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AccessKeyNonce(Base):
+    """A signature nonce seen from one access key, kept while a replay could still pass.
+
+    The primary key makes a reuse a conflict in every worker and process at once;
+    ``expires_at`` (the signed date plus the allowed skew) says when the row may go.
+    """
+
+    __tablename__ = "access_key_nonces"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    access_key_id: Mapped[str] = mapped_column(
+        ForeignKey("access_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    nonce: Mapped[str] = mapped_column(String(SIGNATURE_NONCE_MAX), primary_key=True)
+    expires_at: Mapped[datetime]

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatkeep.core.cursor import CursorCodec
+
+if TYPE_CHECKING:  # access_keys imports this module
+    from chatkeep.core.access_keys import AccessKeyCipher
 
 
 @dataclass(frozen=True, slots=True)
 class CoreConfig:
     cursors: CursorCodec
     max_message_bytes: int
+    # Seals access-key secrets at rest; None only where no access key is ever touched.
+    access_key_cipher: AccessKeyCipher | None = None
 
 
 @dataclass(frozen=True, slots=True)
