@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy.exc import DBAPIError
 
 from chatkeep.core import tenants
+from chatkeep.core.access_keys import AccessKeyCipher
 from chatkeep.core.cursor import CursorCodec
 from chatkeep.core.errors import ChatkeepError
 from chatkeep.core.types import CredentialKind
@@ -55,7 +56,12 @@ def _settings() -> Settings:
 async def _transaction(settings: Settings) -> Any:
     engine = create_engine(settings)
     maker = create_sessionmaker(engine.execution_options(**{SQLITE_WRITE: True}))
-    config = CoreConfig(CursorCodec(settings.resolved_secret_key()), settings.max_message_bytes)
+    server_key = settings.resolved_secret_key()
+    config = CoreConfig(
+        CursorCodec(server_key),
+        settings.max_message_bytes,
+        access_key_cipher=AccessKeyCipher(server_key),
+    )
     try:
         async with maker() as db:
             yield UnitOfWork(db, config)
@@ -248,6 +254,53 @@ def key_create(
 def key_revoke(key_id: uuid.UUID) -> None:
     run_in_transaction(lambda uow: tenants.revoke_api_key(uow, key_id))
     click.echo(f"revoked key {key_id}")
+
+
+@main.group("access-key")
+def access_key() -> None:
+    """Access-key pairs for Alibaba V3 signatures (ACS3-HMAC-SHA256)."""
+
+
+@access_key.command("create")
+@click.option("--tenant", "tenant_name", required=True)
+@click.option("--user", "user_id", required=True)
+@click.option("--service", is_flag=True, help="May act for any user of the tenant.")
+@click.option("--scope", "scopes", multiple=True, help="Repeatable; default: all scopes (*).")
+@json_option
+def access_key_create(
+    tenant_name: str, user_id: str, service: bool, scopes: tuple[str, ...], as_json: bool
+) -> None:
+    from chatkeep.core import access_keys
+
+    issued = run_in_transaction(
+        lambda uow: access_keys.create_access_key(
+            uow,
+            tenant_name,
+            user_id,
+            kind=CredentialKind.SERVICE if service else CredentialKind.USER,
+            scopes=scopes,
+        )
+    )
+    payload = {
+        "accessKeyId": issued.access_key_id,
+        "accessKeySecret": issued.access_key_secret,
+        "kind": issued.kind.value,
+        "scopes": issued.scopes,
+    }
+    human = (
+        f"AccessKeyId:     {issued.access_key_id}\n"
+        f"AccessKeySecret: {issued.access_key_secret}\n(the secret is shown once; store it now)"
+    )
+    emit(as_json, payload, human)
+
+
+@access_key.command("revoke")
+@click.argument("access_key_id")
+def access_key_revoke(access_key_id: str) -> None:
+    from chatkeep.core import access_keys
+
+    run_in_transaction(lambda uow: access_keys.revoke_access_key(uow, access_key_id))
+    click.echo(f"revoked access key {access_key_id}")
 
 
 @main.command()
