@@ -64,8 +64,9 @@ async def session_page(
 
 @router.post("/session/create", name="CreateChatSession", summary="Create a Q&A session")
 async def create_chat_session(
-    body: CreateSessionRequest, uow: DbUnit, principal: AidocPrincipal, rid: RequestId
+    uow: DbUnit, principal: AidocPrincipal, rid: RequestId, body: CreateSessionRequest | None = None
 ) -> Envelope[CreatedSession]:
+    body = body or CreateSessionRequest()
     new = NewSession(title=body.name, domain_id=body.folder_id, user_id=body.user_id or None)
     created = await sessions.create_session(uow, principal, new)
     return Envelope(request_id=rid, data=CreatedSession(session_id=str(created.uuid)))
