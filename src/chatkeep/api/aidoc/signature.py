@@ -194,7 +194,7 @@ async def _signing_key(uow: UnitOfWork, access_key_id: str) -> access_keys.Signi
     try:
         key = await access_keys.load_signing_key(uow, access_key_id)
     except Unauthenticated as exc:  # sealed under another server key
-        raise AcsAuthError("InvalidAccessKeyId.Inactive", exc.message, 403) from None
+        raise AcsAuthError("InvalidAccessKeyId.Inactive", exc.message) from None
     if key is None:
         raise not_found
     return key
@@ -223,7 +223,7 @@ async def authenticate_acs3(request: Request, uow: UnitOfWork) -> Principal:
             "ContentSha256Mismatch", "x-acs-content-sha256 does not match the request body."
         )
     if key.revoked:  # told only to a caller who proved it holds the secret
-        raise AcsAuthError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.", 403)
+        raise AcsAuthError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
     fresh = await access_keys.record_signature_nonce(
         uow,
         key.row.id,
