@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatkeep.core.models import Message
 from chatkeep.core.repository.dialect import upsert_insert
+
+
+def select_messages(
+    tenant_id: int, user_pk: int, session_id: int, *, newest_first: bool, after_id: int | None
+) -> Select[Message]:
+    """One session's messages in append order (or newest first), after ``after_id``."""
+    stmt = select(Message).where(
+        Message.tenant_id == tenant_id,
+        Message.user_pk == user_pk,
+        Message.session_id == session_id,
+    )
+    if after_id is not None:
+        stmt = stmt.where(Message.id < after_id if newest_first else Message.id > after_id)
+    return stmt.order_by(Message.id.desc() if newest_first else Message.id.asc())
 
 
 async def list_messages(
@@ -21,15 +35,10 @@ async def list_messages(
     after_id: int | None,
     limit: int,
 ) -> list[Message]:
-    stmt = select(Message).where(
-        Message.tenant_id == tenant_id,
-        Message.user_pk == user_pk,
-        Message.session_id == session_id,
+    stmt = select_messages(
+        tenant_id, user_pk, session_id, newest_first=newest_first, after_id=after_id
     )
-    if after_id is not None:
-        stmt = stmt.where(Message.id < after_id if newest_first else Message.id > after_id)
-    stmt = stmt.order_by(Message.id.desc() if newest_first else Message.id.asc()).limit(limit)
-    return list((await db.scalars(stmt)).all())
+    return list((await db.scalars(stmt.limit(limit))).all())
 
 
 async def find_by_idempotency_key(db: AsyncSession, session_id: int, key: str) -> Message | None:

@@ -66,11 +66,29 @@ def select_sessions(
     columns, descending = ORDER_KEYS[order]
     stmt = _filtered(tenant_id, user_pk, flt)
     if after is not None:
-        position: ColumnElement[bool] = (
-            tuple_(*columns) < tuple_(*after) if descending else tuple_(*columns) > tuple_(*after)
-        )
-        stmt = stmt.where(position)
+        stmt = stmt.where(*_after_position(columns, after, descending))
     return stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
+
+
+def _after_position(
+    columns: Sequence[InstrumentedAttribute[Any]], after: Sequence[KeyValue], descending: bool
+) -> list[ColumnElement[bool]]:
+    """The keyset condition "after this sort key", as index range conditions.
+
+    A leading boolean already at its last value (false, going down) can only stay there,
+    so it becomes an equality. Same rows, but PostgreSQL estimates a row comparison by
+    its first column alone, and ``is_pinned < false`` matches nothing: left as a row
+    comparison, every later page of the recent order was planned for one row and could
+    take an index that does not fit the query (the user-wide one for a domain's list).
+    """
+    last_value = not descending
+    conditions: list[ColumnElement[bool]] = []
+    while len(columns) > 1 and isinstance(after[0], bool) and after[0] is last_value:
+        conditions.append(columns[0] == after[0])
+        columns, after = columns[1:], after[1:]
+    rest, values = tuple_(*columns), tuple_(*after)
+    conditions.append(rest < values if descending else rest > values)
+    return conditions
 
 
 async def list_sessions(
@@ -89,9 +107,13 @@ async def stream_sessions(
         yield row
 
 
-async def count_sessions(db: AsyncSession, tenant_id: int, user_pk: int, flt: SessionFilter) -> int:
+def select_session_count(tenant_id: int, user_pk: int, flt: SessionFilter) -> Select[Any]:
     inner = _filtered(tenant_id, user_pk, flt).with_only_columns(S.id).subquery()
-    return int(await db.scalar(select(func.count()).select_from(inner)) or 0)
+    return select(func.count()).select_from(inner)
+
+
+async def count_sessions(db: AsyncSession, tenant_id: int, user_pk: int, flt: SessionFilter) -> int:
+    return int(await db.scalar(select_session_count(tenant_id, user_pk, flt)) or 0)
 
 
 def sort_key(row: Row[Any], order: SessionOrder) -> tuple[KeyValue, ...]:
