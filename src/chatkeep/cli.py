@@ -141,6 +141,9 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=False,
+        # uvicorn restarts a worker not ready within this many seconds (default 5): on a
+        # busy host, importing the app alone can take that long, and workers then flap.
+        timeout_worker_healthcheck=60,
     )
 
 
