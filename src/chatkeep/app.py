@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from chatkeep import __version__
-from chatkeep.api import aidoc, health, native
+from chatkeep.api import aidoc, aisquare, health, native
 from chatkeep.api.handlers import install_handlers
 from chatkeep.api.limits import BodySizeLimit
 from chatkeep.api.native.errors import render_native_problem
@@ -36,11 +36,13 @@ def create_app(settings: Settings) -> FastAPI:
     dialects = DialectRouter(default=render_native_problem)
     for prefix in aidoc.PREFIXES:
         dialects.register(prefix, aidoc.render_aidoc_problem)
+    dialects.register(aisquare.PREFIX, aisquare.render_aisquare_problem)
     install_handlers(app, dialects)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, dialects=dialects)
 
     app.include_router(health.router)
     app.include_router(native.router)
+    app.include_router(aisquare.router)
     app.include_router(aidoc.router)
     return app
 

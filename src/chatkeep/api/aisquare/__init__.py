@@ -1,0 +1,13 @@
+"""The AISquare Studio dialect under /api/v1/qllm: DRF-style shapes and errors."""
+
+from fastapi import APIRouter
+
+from chatkeep.api.aisquare import messages, sessions
+from chatkeep.api.aisquare.errors import render_aisquare_problem
+from chatkeep.api.aisquare.routing import PREFIX
+
+router = APIRouter(prefix=PREFIX)
+router.include_router(sessions.router)
+router.include_router(messages.router)
+
+__all__ = ["PREFIX", "render_aisquare_problem", "router"]

@@ -1,0 +1,116 @@
+"""``/api/v1/qllm/chat-sessions/``: the seed's list, and chatkeep's sibling endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request, Response, status
+
+from chatkeep.api.aisquare.deps import (
+    ChatSessionId,
+    CurrentPrincipal,
+    LimitParam,
+    OffsetParam,
+    UserIdParam,
+    WireUUID,
+)
+from chatkeep.api.aisquare.routing import PREFIX, route
+from chatkeep.api.aisquare.schemas import ChatSessionCreate, ChatSessionOut, ChatSessionUpdate
+from chatkeep.api.aisquare.streaming import stream_json_array
+from chatkeep.api.deps import DbUnit, app_state
+from chatkeep.core import sessions
+from chatkeep.core.errors import InvalidArgument, NotFound
+from chatkeep.core.types import NewSession, SessionChanges, SessionFilter, SessionOrder
+from chatkeep.core.uow import UnitOfWork
+
+router = APIRouter(prefix="/chat-sessions", tags=["aisquare"])
+
+DomainIdQuery = Annotated[WireUUID, Query(description="Filter chat sessions by the domain UID.")]
+
+
+@route(
+    router, "GET", "/",
+    response_model=list[ChatSessionOut],
+    summary="User Chat Sessions",
+    description="All the user's chat sessions: pinned first, then most recent activity. "
+    "Streamed. `limit`/`offset` (with an `X-Total-Count` header) and `user_id` are "
+    "chatkeep extensions.",
+)  # fmt: skip
+async def list_chat_sessions(
+    request: Request,
+    uow: DbUnit,
+    principal: CurrentPrincipal,
+    domain_id: DomainIdQuery = None,
+    user_id: UserIdParam = None,
+    limit: LimitParam = None,
+    offset: OffsetParam = None,
+) -> Response:
+    flt = SessionFilter(user_id=user_id, domain_id=domain_id)
+    headers = {}
+    if limit is not None or offset is not None:
+        headers["X-Total-Count"] = str(await sessions.count_sessions(uow, principal, flt))
+
+    async def produce(read: UnitOfWork) -> AsyncIterator[ChatSessionOut]:
+        found = sessions.stream_sessions(
+            read, principal, flt, SessionOrder.RECENT, limit=limit, offset=offset or 0
+        )
+        async for session in found:
+            yield ChatSessionOut.of(session)
+
+    return await stream_json_array(app_state(request), produce, headers)
+
+
+@route(router, "POST", "/", status_code=status.HTTP_201_CREATED, summary="Create a chat session")
+async def create_chat_session(
+    uow: DbUnit,
+    principal: CurrentPrincipal,
+    response: Response,
+    body: Annotated[ChatSessionCreate | None, Body()] = None,
+    user_id: UserIdParam = None,
+) -> ChatSessionOut:
+    body = body or ChatSessionCreate()
+    new = NewSession(
+        title=body.title,
+        domain_id=body.domain_id,
+        system_context=body.system_context,
+        user_id=user_id,
+    )
+    try:
+        session = await sessions.create_session(uow, principal, new)
+    except NotFound as exc:  # the only thing create can miss is the named domain
+        raise InvalidArgument("domain_id", "No domain with this id.") from exc
+    response.headers["Location"] = f"{PREFIX}{router.prefix}/{session.id}/"
+    return ChatSessionOut.of(session)
+
+
+@route(router, "GET", "/{session_id}/", summary="Read a chat session")
+async def read_chat_session(
+    session_id: ChatSessionId, uow: DbUnit, principal: CurrentPrincipal, user_id: UserIdParam = None
+) -> ChatSessionOut:
+    session = await sessions.get_session(uow, principal, session_id, user_id=user_id)
+    return ChatSessionOut.of(session)
+
+
+@route(router, "PATCH", "/{session_id}/", summary="Rename, pin or edit a chat session")
+async def update_chat_session(
+    session_id: ChatSessionId,
+    body: ChatSessionUpdate,
+    uow: DbUnit,
+    principal: CurrentPrincipal,
+    user_id: UserIdParam = None,
+) -> ChatSessionOut:
+    changes = SessionChanges(**body.model_dump(exclude_unset=True))
+    session = await sessions.update_session(uow, principal, session_id, changes, user_id=user_id)
+    return ChatSessionOut.of(session)
+
+
+@route(
+    router, "DELETE", "/{session_id}/",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a chat session and its messages",
+)  # fmt: skip
+async def delete_chat_session(
+    session_id: ChatSessionId, uow: DbUnit, principal: CurrentPrincipal, user_id: UserIdParam = None
+) -> None:
+    await sessions.delete_session(uow, principal, session_id, user_id=user_id)
