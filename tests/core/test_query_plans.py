@@ -353,27 +353,18 @@ async def test_session_count_is_answered_from_a_shard_key_index(seeded: Seeded) 
 
 # --- the message list -----------------------------------------------------------------
 
+
 # Known plan bug (reported; the fix is a schema change): the messages index is
 # (session_id, id), so the query's tenant_id/user_pk conditions are a filter after it.
 # PostgreSQL takes them as independent of session_id, estimates a page needs most of the
 # session's rows past the cursor, and plans a bitmap scan plus a Sort of all of them.
 # Indexing messages on (tenant_id, user_pk, session_id, id) instead — the shard key
 # first, as every other list index — gives an ordered index scan (checked by hand).
-MESSAGES_INDEX_MISSES_THE_SHARD_KEY = pytest.mark.xfail(
-    strict=True,
-    reason="PostgreSQL sorts a later page of messages: index is (session_id, id), "
-    "should be (tenant_id, user_pk, session_id, id)",
-)
-
-
 @pytest.mark.parametrize("newest_first", [False, True], ids=["oldest-first", "newest-first"])
 @pytest.mark.parametrize("paged", [False, True], ids=["first-page", "after-cursor"])
 async def test_message_list_reads_the_session_index_in_order(
-    seeded: Seeded, newest_first: bool, paged: bool, request: pytest.FixtureRequest
+    seeded: Seeded, newest_first: bool, paged: bool
 ) -> None:
-    if paged and seeded.engine.dialect.name == "postgresql":
-        request.applymarker(MESSAGES_INDEX_MISSES_THE_SHARD_KEY)
-
     def select(after_id: int | None) -> sa.Select[Any]:
         return message_rows.select_messages(
             seeded.tenant_id, seeded.user_pk, seeded.long_session_id,
@@ -387,4 +378,9 @@ async def test_message_list_reads_the_session_index_in_order(
 
     plan = await explain(seeded, select(after_id).limit(51))
 
-    assert_keyed_and_unsorted(plan, "messages", ("session_id",), {"ix_messages_session_id_id"})
+    assert_keyed_and_unsorted(
+        plan,
+        "messages",
+        (*SHARD_KEY, "session_id"),
+        {"ix_messages_tenant_id_user_pk_session_id_id"},
+    )

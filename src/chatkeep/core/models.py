@@ -136,7 +136,9 @@ class Message(Base):
 
     __tablename__ = "messages"
     __table_args__ = (
-        Index(None, "session_id", "id"),
+        # Led by the shard key; the unique (session_id, idempotency_key) index below also
+        # serves the session foreign key (cascading deletes).
+        Index(None, "tenant_id", "user_pk", "session_id", "id"),
         UniqueConstraint("session_id", "idempotency_key"),
         CheckConstraint("role IN ('user', 'assistant', 'system', 'tool')", name="role"),
     )
