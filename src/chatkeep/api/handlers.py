@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from asyncpg import exceptions as asyncpg_errors
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -78,6 +79,39 @@ def _message(error: dict[str, Any]) -> str:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+# asyncpg's errors for a server that is down, restarting, full or missing the database.
+_UNAVAILABLE_ORIGINS = (
+    asyncpg_errors.PostgresConnectionError,
+    asyncpg_errors.CannotConnectNowError,
+    asyncpg_errors.AdminShutdownError,
+    asyncpg_errors.CrashShutdownError,
+    asyncpg_errors.TooManyConnectionsError,
+    asyncpg_errors.InvalidCatalogNameError,
+    asyncpg_errors.ConnectionDoesNotExistError,
+)
+
+
+_UNAVAILABLE = (OSError, OperationalError, InterfaceError, *_UNAVAILABLE_ORIGINS)
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means "cannot reach the database" (503) rather than a bug (500).
+
+    Connect failures arrive wrapped differently per driver and phase, so the whole
+    cause chain is examined.
+    """
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, _UNAVAILABLE):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def _allowed_methods(request: Request) -> str:
     """Every method some route serves at this path (Starlette names only the first route's)."""
     routes = request.app.router.routes
@@ -107,27 +141,24 @@ def install_handlers(app: FastAPI, dialects: DialectRouter) -> None:
             headers["Allow"] = _allowed_methods(request)
         return dialects.render(request, Problem(kind, detail, exc.status_code, headers=headers))
 
-    async def on_database(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, DBAPIError)
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
-            log.warning("database unavailable: %s", type(exc.orig).__name__)
-            return dialects.render(
-                request,
-                Problem(
-                    ProblemKind.UNAVAILABLE,
-                    "The database is unavailable; retry shortly.",
-                    503,
-                    headers={"Retry-After": "1"},
-                ),
-            )
-        return await on_unexpected(request, exc)
-
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if _database_unavailable(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            problem = Problem(
+                ProblemKind.UNAVAILABLE,
+                "The database is unavailable; retry shortly.",
+                503,
+                headers={"Retry-After": "1"},
+            )
+            return dialects.render(request, problem)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return dialects.render(request, Problem(ProblemKind.INTERNAL, "Internal error.", 500))
 
     app.add_exception_handler(errors.ChatkeepError, on_core)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
-    app.add_exception_handler(DBAPIError, on_database)
+    # Registered for DBAPIError and OSError too, so database outages are answered by
+    # ExceptionMiddleware like any handled error rather than re-raised by the server.
+    app.add_exception_handler(DBAPIError, on_unexpected)
+    app.add_exception_handler(OSError, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)

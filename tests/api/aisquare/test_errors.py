@@ -173,8 +173,6 @@ def _unreachable(url: str, tmp_path: Path) -> str:
 async def test_database_outage_is_503_with_retry_after(
     settings: Settings, tmp_path: Path, database_url: str
 ) -> None:
-    if database_url.startswith("postgresql"):
-        pytest.xfail("api/handlers.py maps asyncpg's connect OSError to 500, not 503")
     broken = settings.model_copy(update={"database_url": _unreachable(database_url, tmp_path)})
     app = create_app(broken)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

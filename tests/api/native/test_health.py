@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import anyio
 import httpx
 import pytest
+
+from chatkeep.app import create_app
+from chatkeep.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -26,3 +32,27 @@ async def test_openapi_documents_every_native_endpoint(client: httpx.AsyncClient
     for path, methods in expected.items():
         assert set(paths[path]) >= methods, path
     assert (await client.get("/docs")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres@127.0.0.1:1/chatkeep",  # nothing listens there
+        "postgresql://postgres@127.0.0.1:5432/chatkeep_no_such_database",
+        "sqlite:///{tmp}/missing-dir/chatkeep.db",
+    ],
+)
+async def test_database_outage_is_503_problem(settings: Settings, tmp_path: Path, url: str) -> None:
+    broken = settings.model_copy(update={"database_url": url.format(tmp=tmp_path)})
+    app = create_app(broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://chatkeep.test") as c:
+        ready = await c.get("/readyz")
+        listed = await c.get("/v1/sessions", headers={"Authorization": "Bearer ck_" + "x" * 50})
+    await app.state.chatkeep.engine.dispose()
+    await anyio.sleep(0.05)  # let aiosqlite's failed worker thread finish inside this loop
+    for response in (ready, listed):
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "1"
+        assert response.json()["type"] == "urn:chatkeep:problem:service-unavailable"
