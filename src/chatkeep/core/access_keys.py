@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from chatkeep.core.auth import parse_scopes, validate_user_id
+from chatkeep.core.auth import credential_principal, parse_scopes, validate_user_id
 from chatkeep.core.clock import utcnow
 from chatkeep.core.errors import NotFound, Unauthenticated
 from chatkeep.core.models import AccessKey
@@ -154,19 +154,10 @@ async def load_signing_key(uow: UnitOfWork, access_key_id: str) -> SigningKey | 
 
 
 async def principal_for_access_key(uow: UnitOfWork, key: AccessKey) -> Principal:
-    tenant = await accounts.get_tenant(uow.db, key.tenant_id)
-    user = await accounts.get_user(uow.db, key.user_pk)
-    if tenant is None or user is None:  # pragma: no cover - foreign keys make this impossible
-        raise Unauthenticated("Invalid access key.", reason="invalid")
-    return Principal(
-        tenant_id=tenant.id,
-        tenant_name=tenant.name,
-        user_pk=user.id,
-        user_id=user.external_id,
-        kind=CredentialKind(key.kind),
-        scopes=frozenset(key.scopes),
-        credential_id=key.id,
-    )
+    return await credential_principal(
+        uow, key.tenant_id, key.user_pk,
+        kind=CredentialKind(key.kind), scopes=key.scopes, credential_id=key.id,
+    )  # fmt: skip
 
 
 async def record_signature_nonce(

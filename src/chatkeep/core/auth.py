@@ -70,19 +70,37 @@ async def authenticate_api_key(uow: UnitOfWork, presented: str) -> Principal:
 
 
 async def principal_for(uow: UnitOfWork, key: ApiKey) -> Principal:
-    tenant = await accounts.get_tenant(uow.db, key.tenant_id)
-    user = await accounts.get_user(uow.db, key.user_pk)
+    return await credential_principal(
+        uow, key.tenant_id, key.user_pk,
+        kind=CredentialKind(key.kind), scopes=key.scopes,
+        credential_id=str(key.id), expires_at=key.expires_at,
+    )  # fmt: skip
+
+
+async def credential_principal(
+    uow: UnitOfWork,
+    tenant_id: int,
+    user_pk: int,
+    *,
+    kind: CredentialKind,
+    scopes: Iterable[str],
+    credential_id: str,
+    expires_at: datetime | None = None,
+) -> Principal:
+    """The principal of any credential form (API key, access-key pair, ...)."""
+    tenant = await accounts.get_tenant(uow.db, tenant_id)
+    user = await accounts.get_user(uow.db, user_pk)
     if tenant is None or user is None:  # pragma: no cover - foreign keys make this impossible
-        raise Unauthenticated("Invalid API key.", reason="invalid")
+        raise Unauthenticated("Invalid credential.", reason="invalid")
     return Principal(
         tenant_id=tenant.id,
         tenant_name=tenant.name,
         user_pk=user.id,
         user_id=user.external_id,
-        kind=CredentialKind(key.kind),
-        scopes=frozenset(key.scopes),
-        credential_id=str(key.id),
-        credential_expires_at=key.expires_at,
+        kind=kind,
+        scopes=frozenset(scopes),
+        credential_id=credential_id,
+        credential_expires_at=expires_at,
     )
 
 
