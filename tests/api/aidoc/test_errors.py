@@ -11,6 +11,7 @@ import pytest
 
 from chatkeep.app import create_app
 from chatkeep.core import tenants
+from chatkeep.core.repository import accounts
 from chatkeep.settings import Settings
 from tests.api.aidoc.wire import (
     CHAT_LIST,
@@ -157,3 +158,17 @@ async def test_a_database_outage_is_a_503(tmp_path: Path) -> None:
     assert "x-acs-retry-after" not in response.headers  # the SDK would throttle on it
     assert body["message"]
     await app.state.chatkeep.engine.dispose()
+
+
+async def test_a_refused_request_leaves_nothing_behind(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    tenant = await world.tenant()
+    service = await world.key(tenant, "backend", service=True)
+    tenant_id = (await world.principal(service)).tenant_id
+    # Creating for a new user makes the user first; the unknown folder then refuses it.
+    body = {"userId": "newbie", "folderId": "00000000-0000-4000-8000-000000000000"}
+    response = await client.post(SESSION_CREATE, json=body, headers=service.headers)
+    error(response, 404, "InvalidFolderId.NotFound")
+    found = await world.run(lambda uow: accounts.find_user(uow.db, tenant_id, "newbie"))
+    assert found is None

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from chatkeep.api.aidoc.errors import (
     REQUEST_ID_HEADER,
@@ -24,13 +25,21 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class AidocRoute(APIRoute):
-    """Translates failures here, where the refused action (the route's name) is known.
+    """Translates failures where the refused action (the route's name) is known.
 
-    The request's transaction has already rolled back when an error arrives here (the
-    unit of work is function-scoped), so a rejected request changes nothing. Failures
-    outside any route (404, 405, 413, database outages) go through the app's handlers
-    to ``render_aidoc_problem`` instead.
+    A failure is translated inside the handler but *raised* on, out through FastAPI's
+    function-scoped exit stack, so the request's unit of work rolls back and a rejected
+    request changes nothing (not even a signature nonce); only then, outside that stack,
+    is it rendered. Failures outside any route (404, 405, 413, database outages) go
+    through the app's handlers to ``render_aidoc_problem`` instead.
     """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Here, around the whole route (an included route's too), not around self.app.
+        try:
+            await super().handle(scope, receive, send)
+        except AidocError as error:
+            await render_aidoc_error(Request(scope), error)(scope, receive, send)
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -40,9 +49,9 @@ class AidocRoute(APIRoute):
             rid = request_id(request)
             try:
                 response = await handler(request)
-            except (ChatkeepError, RequestValidationError, AcsAuthError, AidocError) as exc:
+            except (ChatkeepError, RequestValidationError, AcsAuthError) as exc:
                 principal = getattr(request.state, "aidoc_principal", None)
-                response = render_aidoc_error(request, translate(exc, action, principal))
+                raise translate(exc, action, principal) from exc
             response.headers[REQUEST_ID_HEADER] = rid
             return response
 
