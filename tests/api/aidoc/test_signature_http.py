@@ -132,11 +132,6 @@ async def test_a_reused_nonce_is_refused(client: httpx.AsyncClient, world: World
     assert sessions_listed(response) == ["once"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AidocRoute renders errors inside FastAPI's function-scoped exit stack, so the "
-    "request's unit of work commits a refused request (reported to the lead)",
-)
 async def test_a_request_refused_after_authenticating_does_not_burn_its_nonce(
     client: httpx.AsyncClient, world: World
 ) -> None:
