@@ -14,13 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 
-from chatkeep.api.problems import (
-    DialectRouter,
-    FieldError,
-    Problem,
-    ProblemKind,
-    RenderedRefusal,
-)
+from chatkeep.api.problems import DialectRouter, FieldError, Problem, ProblemKind
 from chatkeep.core import errors
 
 log = logging.getLogger("chatkeep.errors")
@@ -160,11 +154,6 @@ def install_handlers(app: FastAPI, dialects: DialectRouter) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return dialects.render(request, Problem(ProblemKind.INTERNAL, "Internal error.", 500))
 
-    async def on_rendered(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RenderedRefusal)
-        return exc.response
-
-    app.add_exception_handler(RenderedRefusal, on_rendered)
     app.add_exception_handler(errors.ChatkeepError, on_core)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)

@@ -68,15 +68,3 @@ class DialectRouter:
 
     def render(self, request: Request, problem: Problem) -> Response:
         return self.renderer_for(request.url.path)(request, problem)
-
-
-class RenderedRefusal(Exception):
-    """A refusal a route has already rendered in its dialect.
-
-    Raised rather than returned so the refusal still unwinds the request's unit of work
-    (which then rolls back); the app's handler just sends ``response``.
-    """
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
