@@ -7,10 +7,7 @@ CHATKEEP_REQUIRE_POSTGRES=1 (CI), which turns that into a failure.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,12 +19,9 @@ from chatkeep.api.state import AppState
 from chatkeep.app import create_app
 from chatkeep.db.migrate import upgrade_to_head
 from chatkeep.settings import Settings
+from tests.databases import fresh_postgres_database
 from tests.factories import World
 
-PG_ADMIN_URL = os.environ.get(
-    "CHATKEEP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REQUIRE_PG = os.environ.get("CHATKEEP_REQUIRE_POSTGRES") == "1"
 TABLES = (
     "messages",
     "sessions",
@@ -43,34 +37,6 @@ TABLES = (
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def _sync_admin_url() -> str:
-    return PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """An empty throwaway PostgreSQL database (URL yielded), dropped afterwards.
-
-    Skips the test when no server is reachable, or fails it when CHATKEEP_REQUIRE_POSTGRES=1.
-    """
-    name = f"chatkeep_test_{secrets.token_hex(4)}"
-    try:
-        admin = sa.create_engine(_sync_admin_url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        message = f"PostgreSQL unreachable at {PG_ADMIN_URL}: {type(exc).__name__}: {exc}"
-        if REQUIRE_PG:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from chatkeep.app import create_app
 from chatkeep.core.models import Base
 from chatkeep.settings import Settings
-from tests.conftest import fresh_postgres_database
+from tests.databases import fresh_postgres_database
 
 SECRET = "cli-test-secret"
 _SCRIPT = Path(sys.executable).with_name("chatkeep")

@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from chatkeep.core.models import Base
 from chatkeep.db.migrate import alembic_config, upgrade_to_head
 from chatkeep.settings import Settings
-from tests.conftest import fresh_postgres_database
+from tests.databases import fresh_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -38,7 +38,7 @@ from chatkeep.core.types import SessionFilter, SessionOrder
 from chatkeep.db.engine import create_engine
 from chatkeep.db.migrate import upgrade_to_head
 from chatkeep.settings import Settings
-from tests.conftest import fresh_postgres_database
+from tests.databases import fresh_postgres_database
 
 pytestmark = pytest.mark.anyio
 

@@ -20,9 +20,8 @@ from typing import Any
 
 import orjson
 import pytest
-import sqlalchemy as sa
 
-from tests.conftest import PG_ADMIN_URL, REQUIRE_PG
+from tests.databases import fresh_postgres_database
 
 STARTUP_SECONDS = 30
 
@@ -138,20 +137,5 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'e2e.db'}"
         return
-    name = f"chatkeep_e2e_{secrets.token_hex(4)}"
-    admin_url = PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        message = f"PostgreSQL unreachable at {PG_ADMIN_URL}: {type(exc).__name__}: {exc}"
-        if REQUIRE_PG:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("chatkeep_e2e") as url:
+        yield url
