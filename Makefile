@@ -14,11 +14,11 @@ $(UV):
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 .venv/.run-deps: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --no-dev --inexact
+	$(UV) sync --frozen --no-dev --inexact --compile-bytecode
 	@touch $@
 
 .venv/.dev-deps: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@ .venv/.run-deps
 
 run: .venv/.run-deps  ## migrate, seed the demo if absent, print its key, serve
