@@ -13,7 +13,6 @@ import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -21,19 +20,13 @@ import click
 import orjson
 from sqlalchemy.exc import DBAPIError
 
+from chatkeep.api.deps import unit_of_work
+from chatkeep.api.state import AppState
 from chatkeep.core import tenants
-from chatkeep.core.access_keys import AccessKeyCipher
-from chatkeep.core.cursor import CursorCodec
 from chatkeep.core.errors import ChatkeepError
 from chatkeep.core.types import CredentialKind
-from chatkeep.core.uow import CoreConfig, UnitOfWork
-from chatkeep.db.engine import (
-    SQLITE_WRITE,
-    DatabaseURLError,
-    async_url,
-    create_engine,
-    create_sessionmaker,
-)
+from chatkeep.core.uow import UnitOfWork
+from chatkeep.db.engine import DatabaseURLError, async_url
 from chatkeep.settings import Settings
 
 T = TypeVar("T")
@@ -52,30 +45,16 @@ def _settings() -> Settings:
     return settings
 
 
-@asynccontextmanager
-async def _transaction(settings: Settings) -> Any:
-    engine = create_engine(settings)
-    maker = create_sessionmaker(engine.execution_options(**{SQLITE_WRITE: True}))
-    server_key = settings.resolved_secret_key()
-    config = CoreConfig(
-        CursorCodec(server_key),
-        settings.max_message_bytes,
-        access_key_cipher=AccessKeyCipher(server_key),
-    )
-    try:
-        async with maker() as db:
-            yield UnitOfWork(db, config)
-            await db.commit()
-    finally:
-        await engine.dispose()
-
-
 def run_in_transaction(work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     """Run ``work`` in one committed transaction; turn every failure into one clear line."""
 
     async def main() -> T:
-        async with _transaction(_settings()) as uow:
-            return await work(uow)
+        state = AppState.build(_settings())
+        try:
+            async with unit_of_work(state, write=True) as uow:
+                return await work(uow)
+        finally:
+            await state.engine.dispose()
 
     return _run(main())
 
