@@ -80,6 +80,20 @@ def emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
+def credential_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Whose credential, of which kind, with which scopes: shared by every credential form."""
+    for option in reversed([
+        click.option("--tenant", "tenant_name", required=True),
+        click.option("--user", "user_id", required=True),
+        click.option("--service", is_flag=True, help="May act for any user of the tenant."),
+        click.option(
+            "--scope", "scopes", multiple=True, help="Repeatable; default: all scopes (*)."
+        ),
+    ]):  # fmt: skip
+        command = option(command)
+    return command
+
+
 @click.group()
 def main() -> None:
     """chatkeep: chat sessions for LLM question-answering apps."""
@@ -197,10 +211,7 @@ def key() -> None:
 
 
 @key.command("create")
-@click.option("--tenant", "tenant_name", required=True)
-@click.option("--user", "user_id", required=True)
-@click.option("--service", is_flag=True, help="May act for any user of the tenant.")
-@click.option("--scope", "scopes", multiple=True, help="Repeatable; default: all scopes (*).")
+@credential_options
 @click.option("--expires-in", type=click.FloatRange(min=0, min_open=True), help="Days.")
 @json_option
 def key_create(
@@ -244,10 +255,7 @@ def access_key() -> None:
 
 
 @access_key.command("create")
-@click.option("--tenant", "tenant_name", required=True)
-@click.option("--user", "user_id", required=True)
-@click.option("--service", is_flag=True, help="May act for any user of the tenant.")
-@click.option("--scope", "scopes", multiple=True, help="Repeatable; default: all scopes (*).")
+@credential_options
 @json_option
 def access_key_create(
     tenant_name: str, user_id: str, service: bool, scopes: tuple[str, ...], as_json: bool
