@@ -31,6 +31,7 @@ from chatkeep.app import create_app
 from chatkeep.core.models import Base
 from chatkeep.settings import Settings
 from tests.databases import fresh_postgres_database
+from tests.processes import free_port, stop
 
 SECRET = "cli-test-secret"
 _SCRIPT = Path(sys.executable).with_name("chatkeep")
@@ -102,13 +103,6 @@ def assert_one_line_failure(result: Result, *fragments: str) -> None:
     assert result.stdout == ""
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +283,7 @@ def test_a_failed_command_changes_nothing(db_url: str, failures: dict[str, Resul
 def test_serve_migrates_an_empty_database_then_answers_probes(tmp_path: Path) -> None:
     database = tmp_path / "empty.db"
     url = f"sqlite:///{database}"
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     server = start(url, tmp_path, "serve", "--port", str(port), stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -310,12 +304,7 @@ def test_serve_migrates_an_empty_database_then_answers_probes(tmp_path: Path) ->
         me = httpx.get(f"{base}/v1/me", headers=_bearer("ck_not_a_real_key"), timeout=5)
         assert me.status_code == 401, me.text
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         log.close()
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells of it.
     output = _read_path(tmp_path / "serve.log")

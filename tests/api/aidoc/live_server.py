@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import orjson
 import pytest
 
 from tests.databases import fresh_postgres_database
+from tests.processes import free_port, stop
 
 STARTUP_SECONDS = 30
 
@@ -91,13 +91,6 @@ def run_cli_all(env: dict[str, str], commands: list[tuple[str, ...]]) -> list[st
     return outputs
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def live_server(database_url: str, workdir: Path, *, wait: bool = True) -> Iterator[LiveServer]:
     """Migrate with the CLI, then serve. With ``wait=False`` the caller may run CLI set-up
@@ -123,12 +116,7 @@ def live_server(database_url: str, workdir: Path, *, wait: bool = True) -> Itera
                 server.wait_until_ready()
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=10)
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from chatkeep.api.state import AppState
 from chatkeep.settings import Settings
 from tests.api.aidoc.sdk_signing import SdkSigner
 from tests.conftest import _empty_tables
+from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.anyio
 
@@ -61,12 +61,6 @@ class Server:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_until_up(process: subprocess.Popen[bytes], log: Path, workers: int) -> None:
     """Until every worker has started (each logs it), so any of them may take a connection."""
     deadline = time.monotonic() + 90
@@ -93,7 +87,7 @@ def server(
         "CHATKEEP_SECRET_KEY_FILE": str(tmp / "unused.secret"),
         "CHATKEEP_LOG_LEVEL": "info",
     }
-    port, log = _free_port(), tmp / "server.log"
+    port, log = free_port(), tmp / "server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [CHATKEEP, "serve", "--workers", "2", "--port", str(port)],
@@ -105,8 +99,7 @@ def server(
         _wait_until_up(process, log, workers=2)
         yield Server(port, env)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
         asyncio.run(_empty_database(url))
 
 
