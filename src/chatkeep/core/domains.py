@@ -66,9 +66,7 @@ async def create_domain(
     limits.check_name(name)
     if parent_id is not None:
         await _load(uow, principal, parent_id, what="parent domain")
-        parents = {d.id: d.parent_id for d in await rows.all_domains(uow.db, principal.tenant_id)}
-        if _depth(parents, parent_id) >= MAX_DEPTH:
-            raise InvalidArgument("parent_id", f"domains nest at most {MAX_DEPTH} deep")
+        _check_room_below(_ancestry(await _parents(uow, principal), parent_id))
     await _check_name_free(uow, principal, parent_id, name)
     now = utcnow()
     domain = Domain(
@@ -142,26 +140,36 @@ async def _check_name_free(
 async def _check_not_descendant(
     uow: UnitOfWork, principal: Principal, domain_id: uuid.UUID, new_parent: uuid.UUID
 ) -> None:
-    parents = {d.id: d.parent_id for d in await rows.all_domains(uow.db, principal.tenant_id)}
+    parents = await _parents(uow, principal)
     if new_parent not in parents:
         raise NotFound("parent domain")
-    node: uuid.UUID | None = new_parent
-    for _ in range(MAX_DEPTH + 1):
-        if node is None:
-            return
-        if node == domain_id:
-            raise InvalidArgument(
-                "parent_id", "a domain cannot move under itself or its own sub-domain"
-            )
+    ancestry = _ancestry(parents, new_parent)
+    if domain_id in ancestry:
+        raise InvalidArgument(
+            "parent_id", "a domain cannot move under itself or its own sub-domain"
+        )
+    _check_room_below(ancestry)
+
+
+async def _parents(uow: UnitOfWork, principal: Principal) -> dict[uuid.UUID, uuid.UUID | None]:
+    return {d.id: d.parent_id for d in await rows.all_domains(uow.db, principal.tenant_id)}
+
+
+def _ancestry(
+    parents: dict[uuid.UUID, uuid.UUID | None], node: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """``node`` and its ancestors up to the root (at most MAX_DEPTH + 1 of them)."""
+    chain: list[uuid.UUID] = []
+    while node is not None and len(chain) <= MAX_DEPTH:
+        chain.append(node)
         node = parents.get(node)
-    raise InvalidArgument("parent_id", f"domains nest at most {MAX_DEPTH} deep")
+    return chain
 
 
-def _depth(parents: dict[uuid.UUID, uuid.UUID | None], node: uuid.UUID | None) -> int:
-    depth = 0
-    while node is not None and depth <= MAX_DEPTH:
-        depth, node = depth + 1, parents.get(node)
-    return depth
+def _check_room_below(ancestry: list[uuid.UUID]) -> None:
+    """A child under the first domain of ``ancestry`` must stay within MAX_DEPTH levels."""
+    if len(ancestry) >= MAX_DEPTH:
+        raise InvalidArgument("parent_id", f"domains nest at most {MAX_DEPTH} deep")
 
 
 def _subtree(all_domains: Sequence[Domain], root: uuid.UUID) -> list[uuid.UUID]:

@@ -104,3 +104,21 @@ async def test_invalid_domain_is_422(
 ) -> None:
     key = await world.key(await world.tenant())
     assert (await _create(client, key, **body)).status_code == 422
+
+
+async def test_domains_nest_at_most_32_deep(client: httpx.AsyncClient, world: World) -> None:
+    key = await world.key(await world.tenant())
+    parent = None
+    for level in range(1, 33):  # levels 1..32 are allowed
+        created = await _create(client, key, name=f"level {level}", parent_id=parent)
+        assert created.status_code == 201, (level, created.text)
+        parent = created.json()["id"]
+    too_deep = await _create(client, key, name="level 33", parent_id=parent)
+    assert too_deep.status_code == 422
+    assert too_deep.json()["errors"][0]["field"] == "parent_id"
+    loose = (await _create(client, key, name="loose")).json()
+    moved = await client.patch(
+        f"/v1/domains/{loose['id']}", headers=key.headers, json={"parent_id": parent}
+    )
+    assert moved.status_code == 422
+    assert "32 deep" in moved.json()["errors"][0]["message"]
