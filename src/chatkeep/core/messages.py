@@ -65,10 +65,9 @@ async def append_message(
     """
     require(principal, Scope.MESSAGES_WRITE, "append messages")
     _validate(uow, new)
-    session = await load_session(uow, principal, ref, user_id)
     # Lock before reading the clock: appends then commit in timestamp order, so
     # last_message_at never moves backwards and message ids follow created_at.
-    await session_rows.lock_session(uow.db, session.id)
+    session = await load_session(uow, principal, ref, user_id, lock=True)
     request_hash = _request_hash(new)
     if new.idempotency_key is not None:
         earlier = await rows.find_by_idempotency_key(uow.db, session.id, new.idempotency_key)

@@ -89,12 +89,18 @@ async def get_session(
 
 
 async def load_session(
-    uow: UnitOfWork, principal: Principal, ref: SessionRef, user_id: str | None
+    uow: UnitOfWork,
+    principal: Principal,
+    ref: SessionRef,
+    user_id: str | None,
+    *,
+    lock: bool = False,
 ) -> SessionRecord:
     """The session if this principal may see it, else NotFound (never Forbidden).
 
     A user credential sees its own user's sessions; a service credential any session of
-    its tenant, or, naming ``user_id``, only that user's.
+    its tenant, or, naming ``user_id``, only that user's. ``lock`` holds the session row
+    until commit.
     """
     owner_pk: int | None = principal.user_pk
     if principal.kind is CredentialKind.SERVICE and user_id is None:
@@ -104,7 +110,7 @@ async def load_session(
         if owner_pk is None:
             raise NotFound("session")
     key: dict[str, Any] = {"session_id": ref} if isinstance(ref, int) else {"session_uuid": ref}
-    row = await rows.find_session(uow.db, principal.tenant_id, owner_pk, **key)
+    row = await rows.find_session(uow.db, principal.tenant_id, owner_pk, lock=lock, **key)
     if row is None:
         raise NotFound("session")
     return rows.to_record(row, row.user_external_id)

@@ -139,11 +139,13 @@ async def find_session(
     *,
     session_uuid: uuid.UUID | None = None,
     session_id: int | None = None,
+    lock: bool = False,
 ) -> Row[Any] | None:
     """One session by its UUID or integer id, with its owner's ``user_external_id``.
 
     ``user_pk`` None means any user of the tenant (a service credential's point lookup by
-    a unique key, never a scan).
+    a unique key, never a scan). ``lock`` holds the session row (only it) until commit;
+    SQLite write transactions are serial already.
     """
     stmt = (
         select(*_COLUMNS, User.external_id.label("user_external_id"))
@@ -157,6 +159,8 @@ async def find_session(
         stmt = stmt.where(S.uuid == session_uuid)
     if session_id is not None:
         stmt = stmt.where(S.id == session_id)
+    if lock:
+        stmt = stmt.with_for_update(of=S)
     return (await db.execute(stmt)).first()
 
 
@@ -167,12 +171,6 @@ async def insert_session(db: AsyncSession, session: ChatSession) -> None:
 
 async def update_session(db: AsyncSession, session_id: int, values: dict[str, Any]) -> None:
     await db.execute(update(S).where(S.id == session_id).values(**values))
-
-
-async def lock_session(db: AsyncSession, session_id: int) -> None:
-    """Hold the session row until commit, serialising appends to it (PostgreSQL row lock;
-    SQLite write transactions are already serial)."""
-    await db.execute(select(S.id).where(S.id == session_id).with_for_update())
 
 
 async def record_message_appended(db: AsyncSession, session_id: int, now: datetime) -> None:
