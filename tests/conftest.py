@@ -21,6 +21,7 @@ from chatkeep.db.migrate import upgrade_to_head
 from chatkeep.settings import Settings
 from tests.databases import fresh_postgres_database
 from tests.factories import World
+from tests.security.leaks import LeakWatch
 
 TABLES = (
     "messages",
@@ -32,6 +33,30 @@ TABLES = (
     "users",
     "tenants",
 )
+
+
+LEAK_WATCH = LeakWatch()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    LEAK_WATCH.install()  # every log record of the whole run, checked for secrets at the end
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    LEAK_WATCH.uninstall()
+    if LEAK_WATCH.leaked():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    leaks = LEAK_WATCH.leaked()
+    lines, issued = len(LEAK_WATCH.handler.lines), len(LEAK_WATCH.issued())
+    terminalreporter.write_line(
+        f"secret-leak check: {lines} log records scanned for {issued} issued secrets, "
+        f"{len(leaks)} leaks"
+    )
+    for leak in leaks:
+        terminalreporter.write_line(f"LEAKED SECRET IN LOG: {leak}", red=True)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from typing import Any
 
 from chatkeep.api.deps import unit_of_work
 from chatkeep.api.state import AppState
-from chatkeep.core import domains, sessions, tenants
+from chatkeep.core import access_keys, domains, sessions, tenants
 from chatkeep.core.auth import authenticate_api_key
 from chatkeep.core.types import (
     CredentialKind,
@@ -19,6 +19,15 @@ from chatkeep.core.types import (
     SessionRecord,
 )
 from chatkeep.core.uow import UnitOfWork
+
+# Every plain key and secret the factories issue, so the suite can check at its end that
+# none of them was ever logged (tests/conftest.py's session-wide log capture).
+ISSUED_SECRETS: set[str] = set()
+
+
+def remember_secret(secret: str) -> str:
+    ISSUED_SECRETS.add(secret)
+    return secret
 
 
 @dataclass
@@ -63,7 +72,24 @@ class World:
                 kind=CredentialKind.SERVICE if service else CredentialKind.USER,
                 scopes=scopes, expires_in=expires_in,
             )  # fmt: skip
-        return Key(issued.id, issued.key, tenant, user_id)
+        return Key(issued.id, remember_secret(issued.key), tenant, user_id)
+
+    async def access_key(
+        self,
+        tenant: str,
+        user_id: str = "alice",
+        *,
+        service: bool = False,
+        scopes: tuple[str, ...] = (),
+    ) -> access_keys.IssuedAccessKey:
+        """An access-key pair (all scopes unless given); its secret joins ISSUED_SECRETS."""
+        async with self.uow() as uow:
+            issued = await access_keys.create_access_key(
+                uow, tenant, user_id,
+                kind=CredentialKind.SERVICE if service else CredentialKind.USER, scopes=scopes,
+            )  # fmt: skip
+        remember_secret(issued.access_key_secret)
+        return issued
 
     async def principal(self, key: Key) -> Principal:
         async with self.uow(write=False) as uow:
