@@ -7,7 +7,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3
 
-.PHONY: run serve test lint typecheck migrate bench fmt clean
+.PHONY: run serve test test-faults lint typecheck migrate bench fmt clean
 
 $(UV):
 	python3 -m venv .tools
@@ -37,6 +37,11 @@ typecheck: .venv/.dev-deps
 
 test: lint typecheck  ## ruff, mypy, then the whole suite on SQLite and PostgreSQL
 	$(UV) run --frozen pytest
+
+# Slow (~2-3 min): kill -9 under load, PostgreSQL restarts (its own throwaway cluster),
+# read-only and full disks (tmpfs and loop mounts: needs root). Never part of `make test`.
+test-faults: .venv/.dev-deps
+	$(UV) run --frozen pytest -m faults tests/faults
 
 fmt: .venv/.dev-deps
 	$(UV) run --frozen ruff check --fix src tests bench
