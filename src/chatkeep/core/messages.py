@@ -88,7 +88,7 @@ async def append_message(
         earlier = await rows.find_by_idempotency_key(uow.db, session.id, new.idempotency_key)
         assert earlier is not None
         return _replay(earlier, request_hash, session.uuid)
-    await session_rows.record_message_appended(uow.db, session.id, now)
+    await session_rows.record_message_appended(uow.db, session.id, new.role, now)
     return AppendResult(_record(inserted, session.uuid), replayed=False)
 
 

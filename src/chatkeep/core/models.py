@@ -109,7 +109,12 @@ class ChatSession(Base):
         ),
         Index("ix_sessions_created", "tenant_id", "user_pk", "archived", "created_at", "id"),
         Index("ix_sessions_title", "tenant_id", "user_pk", "archived", "title", "id"),
-        Index("ix_sessions_updated", "tenant_id", "user_pk", "archived", "updated_at", "id"),
+        # title last (after the unique id, so it changes no order): AI-doc's name-filtered
+        # page and total are then answered from this index alone, never from the table.
+        Index(
+            "ix_sessions_updated",
+            "tenant_id", "user_pk", "archived", "updated_at", "id", "title",
+        ),
         Index(None, "domain_id"),
     )  # fmt: skip
 
@@ -127,8 +132,37 @@ class ChatSession(Base):
     updated_at: Mapped[datetime]
     last_message_at: Mapped[datetime | None]
     recent_at: Mapped[datetime]
-    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # AI-doc Q&A pairs (see api/aidoc/qa.py): one per user message, plus one if an
+    # assistant message came before the first. Kept at append, so GetChatList pages
+    # without reading the session's messages to count them.
+    qa_pair_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+
+
+class SessionCount(Base):
+    """How many sessions a user has per (archived, domain): list totals without COUNT(*).
+
+    Kept in the same transaction as every create, delete, archive or move (atomic
+    ``sessions = sessions + n`` upserts); ``repository.counters.rebuild_counters``
+    recomputes it from the sessions table. A user's total is the sum of their few rows
+    (one per domain used), so its cost does not grow with the number of sessions.
+    """
+
+    __tablename__ = "session_counts"
+    __table_args__ = (Index(None, "domain_id"),)  # for the domain's cascading delete
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_pk: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    archived: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    domain_id: Mapped[UUID] = mapped_column(
+        ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True
+    )
+    sessions: Mapped[int] = mapped_column(BigInteger)
 
 
 class Message(Base):
@@ -139,6 +173,8 @@ class Message(Base):
         # Led by the shard key; the unique (session_id, idempotency_key) index below also
         # serves the session foreign key (cascading deletes).
         Index(None, "tenant_id", "user_pk", "session_id", "id"),
+        # A session's questions in order: where Q&A pair N starts, found in the index.
+        Index(None, "tenant_id", "user_pk", "session_id", "role", "id"),
         UniqueConstraint("session_id", "idempotency_key"),
         CheckConstraint("role IN ('user', 'assistant', 'system', 'tool')", name="role"),
     )
@@ -211,3 +247,19 @@ class AccessKeyNonce(Base):
     )
     nonce: Mapped[str] = mapped_column(String(SIGNATURE_NONCE_MAX), primary_key=True)
     expires_at: Mapped[datetime]
+
+
+class RateLimitCounter(Base):
+    """One credential's requests in its current fixed window (see api/ratelimit.py).
+
+    One row per credential, reset in place when a new window starts, so the table holds
+    at most one row per recently active credential. No foreign key: the id may name an
+    API key or an access key, and a counter must never block deleting either.
+    PostgreSQL keeps it UNLOGGED (migration 0004): counters need no crash safety.
+    """
+
+    __tablename__ = "rate_limits"
+
+    credential_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)  # UNIX seconds
+    hits: Mapped[int] = mapped_column(Integer)

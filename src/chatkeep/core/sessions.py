@@ -12,6 +12,7 @@ from chatkeep.core.clock import utcnow
 from chatkeep.core.cursor import fingerprint
 from chatkeep.core.errors import NotFound
 from chatkeep.core.models import ChatSession
+from chatkeep.core.repository import counters
 from chatkeep.core.repository import domains as domain_rows
 from chatkeep.core.repository import sessions as rows
 from chatkeep.core.types import (
@@ -78,6 +79,12 @@ async def count_sessions(uow: UnitOfWork, principal: Principal, flt: SessionFilt
     subject = await resolve_subject(uow, principal, flt.user_id, create=False)
     if subject.user_pk is None:
         return 0
+    if flt.q is None and flt.pinned is None:  # a maintained counter answers it
+        return await counters.counted_sessions(
+            uow.db, subject.tenant_id, subject.user_pk,
+            archived=flt.archived, domain_id=flt.domain_id,
+        )  # fmt: skip
+    # A title search cannot be kept in a counter: counted from a covering index instead.
     return await rows.count_sessions(uow.db, subject.tenant_id, subject.user_pk, flt)
 
 
@@ -139,6 +146,9 @@ async def create_session(uow: UnitOfWork, principal: Principal, new: NewSession)
         metadata_=new.metadata,
     )
     await rows.insert_session(uow.db, session)
+    await counters.move_session_counts(
+        uow.db, subject.tenant_id, session.user_pk, {(False, domain_id): 1}
+    )
     return await load_session(uow, principal, session.id, new.user_id)
 
 
@@ -152,7 +162,8 @@ async def update_session(
 ) -> SessionRecord:
     """Rename, pin, archive, move or edit. Only pinning moves a session in "recent" order."""
     require(principal, Scope.SESSIONS_WRITE, "update sessions")
-    current = await load_session(uow, principal, ref, user_id)
+    # Locked: two concurrent archives of one session must not both move the counters.
+    current = await load_session(uow, principal, ref, user_id, lock=True)
     values: dict[str, Any] = {}
     if changes.title is not None:
         limits.check_title(changes.title)
@@ -177,6 +188,7 @@ async def update_session(
     if values:
         values["updated_at"] = now
         await rows.update_session(uow.db, current.id, values)
+        await _recount_if_moved(uow, principal.tenant_id, current, values)
     return await load_session(uow, principal, current.id, user_id)
 
 
@@ -185,8 +197,23 @@ async def delete_session(
 ) -> None:
     """Delete a session and, with it, all its messages."""
     require(principal, Scope.SESSIONS_WRITE, "delete sessions")
-    current = await load_session(uow, principal, ref, user_id)
+    current = await load_session(uow, principal, ref, user_id, lock=True)
     await rows.delete_session(uow.db, current.id)
+    await counters.move_session_counts(
+        uow.db, principal.tenant_id, current.owner_pk, {(current.archived, current.domain_id): -1}
+    )
+
+
+async def _recount_if_moved(
+    uow: UnitOfWork, tenant_id: int, current: SessionRecord, values: dict[str, Any]
+) -> None:
+    """Move the session from its old (archived, domain) count to its new one."""
+    before = (current.archived, current.domain_id)
+    after = (values.get("archived", current.archived), values.get("domain_id", current.domain_id))
+    if before != after:
+        await counters.move_session_counts(
+            uow.db, tenant_id, current.owner_pk, {before: -1, after: 1}
+        )
 
 
 async def _domain_in_tenant(

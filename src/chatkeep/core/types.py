@@ -138,6 +138,7 @@ class SessionRecord:
     last_message_at: datetime | None
     message_count: int
     metadata: dict[str, Any]
+    qa_pair_count: int = 0  # AI-doc Q&A pairs (see repository/counters.py)
 
 
 @dataclass(frozen=True, slots=True)

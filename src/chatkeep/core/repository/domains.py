@@ -10,6 +10,7 @@ from sqlalchemy import delete, exists, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatkeep.core.models import ChatSession, Domain
+from chatkeep.core.repository.counters import forget_domains
 
 
 async def get_domain(db: AsyncSession, tenant_id: int, domain_id: uuid.UUID) -> Domain | None:
@@ -75,4 +76,5 @@ async def has_sessions(db: AsyncSession, domain_ids: Sequence[uuid.UUID]) -> boo
 async def delete_domains(db: AsyncSession, domain_ids: Sequence[uuid.UUID]) -> None:
     """Delete domains with their sessions (and, by cascade, the sessions' messages)."""
     await db.execute(delete(ChatSession).where(ChatSession.domain_id.in_(domain_ids)))
+    await forget_domains(db, domain_ids)
     await db.execute(delete(Domain).where(Domain.id.in_(domain_ids)))

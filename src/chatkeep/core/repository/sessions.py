@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -35,7 +35,7 @@ ORDER_KEYS: dict[SessionOrder, tuple[tuple[InstrumentedAttribute[Any], ...], boo
 _COLUMNS = (
     S.id, S.uuid, S.domain_id, Domain.name.label("domain_name"), S.title, S.system_context,
     S.is_pinned, S.pinned_at, S.archived, S.created_at, S.updated_at, S.last_message_at,
-    S.message_count, S.metadata_.label("metadata"), S.recent_at, S.user_pk,
+    S.message_count, S.metadata_.label("metadata"), S.recent_at, S.user_pk, S.qa_pair_count,
 )  # fmt: skip
 
 
@@ -128,7 +128,7 @@ def to_record(row: Row[Any], user_id: str) -> SessionRecord:
         is_pinned=row.is_pinned, pinned_at=row.pinned_at, archived=row.archived,
         created_at=row.created_at, updated_at=row.updated_at,
         last_message_at=row.last_message_at, message_count=row.message_count,
-        metadata=row.metadata,
+        metadata=row.metadata, qa_pair_count=row.qa_pair_count,
     )  # fmt: skip
 
 
@@ -146,21 +146,27 @@ async def find_session(
     ``user_pk`` None means any user of the tenant (a service credential's point lookup by
     a unique key, never a scan). ``lock`` holds the session row (only it) until commit;
     SQLite write transactions are serial already.
+
+    The lock is taken by a statement of its own, without the joins: PostgreSQL rechecks
+    a locked row's join after waiting for a concurrent writer but keeps the other
+    tables' old rows, so a session moved to another domain meanwhile would vanish from
+    a joined ``FOR UPDATE``. The read after it sees the row as that writer left it.
     """
+    where = [S.tenant_id == tenant_id]
+    if user_pk is not None:
+        where.append(S.user_pk == user_pk)
+    if session_uuid is not None:
+        where.append(S.uuid == session_uuid)
+    if session_id is not None:
+        where.append(S.id == session_id)
+    if lock and await db.scalar(select(S.id).where(*where).with_for_update()) is None:
+        return None
     stmt = (
         select(*_COLUMNS, User.external_id.label("user_external_id"))
         .join(Domain, Domain.id == S.domain_id)
         .join(User, User.id == S.user_pk)
-        .where(S.tenant_id == tenant_id)
+        .where(*where)
     )
-    if user_pk is not None:
-        stmt = stmt.where(S.user_pk == user_pk)
-    if session_uuid is not None:
-        stmt = stmt.where(S.uuid == session_uuid)
-    if session_id is not None:
-        stmt = stmt.where(S.id == session_id)
-    if lock:
-        stmt = stmt.with_for_update(of=S)
     return (await db.execute(stmt)).first()
 
 
@@ -173,13 +179,23 @@ async def update_session(db: AsyncSession, session_id: int, values: dict[str, An
     await db.execute(update(S).where(S.id == session_id).values(**values))
 
 
-async def record_message_appended(db: AsyncSession, session_id: int, now: datetime) -> None:
-    """Move the session's activity clocks in the append's own transaction."""
+async def record_message_appended(
+    db: AsyncSession, session_id: int, role: str, now: datetime
+) -> None:
+    """Move the session's activity clocks and counters in the append's own transaction.
+
+    The caller holds the session row, so ``qa_pair_count = 0`` reads the committed state.
+    """
+    # A question always opens a pair; an answer only when nothing has opened one yet.
+    opens_pair: ColumnElement[int] | int = 1 if role == "user" else 0
+    if role == "assistant":
+        opens_pair = case((S.qa_pair_count == 0, 1), else_=0)
     await db.execute(
         update(S)
         .where(S.id == session_id)
         .values(
             message_count=S.message_count + 1,
+            qa_pair_count=S.qa_pair_count + opens_pair,
             last_message_at=now,
             updated_at=now,
             # A pinned session keeps sorting by pinned_at; it rejoins by activity when unpinned.
