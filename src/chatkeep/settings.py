@@ -28,6 +28,17 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(default=256 * 1024, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
     log_level: str = "info"
+    # Requests one credential may make per fixed window (all dialects, all workers
+    # together); 0 turns the limit off. See README "Security and limits".
+    rate_limit_requests: int = Field(default=6000, ge=0)
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
+    # A request body must arrive completely within this many seconds (slow clients get 408).
+    body_timeout_seconds: float = Field(default=30, gt=0)
+    # `chatkeep serve`: idle keep-alive connections are closed after this many seconds.
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    # `chatkeep serve`: per worker, connections + requests in flight before answering 503.
+    max_connections: int = Field(default=1000, ge=1)
+    access_log: bool = True  # one JSON line per request on stderr (logger chatkeep.access)
 
     def resolved_secret_key(self) -> bytes:
         """The server key, creating the key file on first use when none is configured."""

@@ -26,6 +26,7 @@ _CORE: list[tuple[type[errors.ChatkeepError], ProblemKind, int]] = [
     (errors.IdempotencyMismatch, ProblemKind.INVALID, 422),
     (errors.Conflict, ProblemKind.CONFLICT, 409),
     (errors.InvalidArgument, ProblemKind.INVALID, 422),
+    (errors.RateLimited, ProblemKind.THROTTLED, 429),
 ]
 
 _HTTP: dict[int, ProblemKind] = {
@@ -35,6 +36,7 @@ _HTTP: dict[int, ProblemKind] = {
     404: ProblemKind.NOT_FOUND,
     405: ProblemKind.METHOD_NOT_ALLOWED,
     409: ProblemKind.CONFLICT,
+    408: ProblemKind.TIMEOUT,
     413: ProblemKind.TOO_LARGE,
     415: ProblemKind.UNSUPPORTED_MEDIA_TYPE,
     503: ProblemKind.UNAVAILABLE,
@@ -53,8 +55,15 @@ def core_problem(exc: errors.ChatkeepError) -> Problem:
                 else (),
                 reason=getattr(exc, "reason", None),
                 action=getattr(exc, "action", None),
+                headers=_retry_after(exc),
             )
     return Problem(ProblemKind.INTERNAL, "Internal error.", 500)
+
+
+def _retry_after(exc: errors.ChatkeepError) -> dict[str, str]:
+    if isinstance(exc, errors.RateLimited):
+        return {"Retry-After": str(exc.retry_after)}
+    return {}
 
 
 def validation_problem(exc: RequestValidationError) -> Problem:
@@ -112,6 +121,12 @@ def _database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def _driver_error(exc: BaseException) -> str:
+    """The driver's own error (e.g. "database or disk is full") without SQL or parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {orig}".splitlines()[0][:300]
+
+
 def _allowed_methods(request: Request) -> str:
     """Every method some route serves at this path (Starlette names only the first route's)."""
     routes = request.app.router.routes
@@ -143,7 +158,7 @@ def install_handlers(app: FastAPI, dialects: DialectRouter) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         if _database_unavailable(exc):
-            log.warning("database unavailable: %s", type(exc).__name__)
+            log.warning("database unavailable: %s", _driver_error(exc))
             problem = Problem(
                 ProblemKind.UNAVAILABLE,
                 "The database is unavailable; retry shortly.",

@@ -24,6 +24,8 @@ class ProblemKind(enum.Enum):
     METHOD_NOT_ALLOWED = "method-not-allowed"
     CONFLICT = "conflict"
     TOO_LARGE = "payload-too-large"
+    TIMEOUT = "request-timeout"  # the client did not send its body in time
+    THROTTLED = "rate-limited"
     UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"
     UNAVAILABLE = "service-unavailable"
     INTERNAL = "internal-error"

@@ -48,3 +48,11 @@ class Conflict(ChatkeepError):
 
 class IdempotencyMismatch(Conflict):
     """An idempotency key was reused with a different request."""
+
+
+class RateLimited(ChatkeepError):
+    """The credential has used up its request budget; ``retry_after`` is in whole seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many requests for this credential; retry later.")
+        self.retry_after = retry_after

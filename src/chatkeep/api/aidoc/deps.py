@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from chatkeep.api.aidoc.errors import AidocError, request_id
 from chatkeep.api.aidoc.signature import authenticate_acs3
 from chatkeep.api.deps import DbUnit
+from chatkeep.api.ratelimit import admit
 from chatkeep.core.auth import authenticate_api_key
 from chatkeep.core.types import Principal
 from chatkeep.core.uow import UnitOfWork
@@ -21,6 +22,7 @@ async def aidoc_principal(request: Request, uow: DbUnit) -> Principal:
     principal = await _authenticate(request, uow)
     # Kept for the access-denied detail of a 403 raised later in the request.
     request.state.aidoc_principal = principal
+    await admit(request, principal)
     return principal
 
 

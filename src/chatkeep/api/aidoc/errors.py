@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from chatkeep.api.problems import Problem, ProblemKind
 
 REQUEST_ID_HEADER = "x-acs-request-id"
+THROTTLED_MESSAGE = "Request was denied due to user flow control."
 
 
 class AidocError(Exception):
@@ -67,6 +68,10 @@ _PROBLEM_CODES: dict[ProblemKind, tuple[str, int]] = {
     ProblemKind.METHOD_NOT_ALLOWED: ("UnsupportedHTTPMethod", 405),
     ProblemKind.CONFLICT: ("OperationConflict", 409),
     ProblemKind.TOO_LARGE: ("RequestEntityTooLarge", 413),
+    ProblemKind.TIMEOUT: ("RequestTimeout", 408),
+    # Alibaba's own flow-control answer: 400, so the SDK raises ClientException with
+    # this code (an x-acs-retry-after header would turn it into ThrottlingException).
+    ProblemKind.THROTTLED: ("Throttling.User", 400),
     ProblemKind.UNSUPPORTED_MEDIA_TYPE: ("UnsupportedMediaType", 415),
     ProblemKind.UNAVAILABLE: ("ServiceUnavailable", 503),
     ProblemKind.INTERNAL: ("InternalError", 500),
@@ -75,6 +80,7 @@ _PROBLEM_CODES: dict[ProblemKind, tuple[str, int]] = {
 _PROBLEM_MESSAGES = {
     ProblemKind.NOT_FOUND: "The specified API does not exist.",
     ProblemKind.INTERNAL: "The request processing has failed due to some unknown error.",
+    ProblemKind.THROTTLED: THROTTLED_MESSAGE,
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 
-from chatkeep.api.aidoc.errors import AidocError
+from chatkeep.api.aidoc.errors import THROTTLED_MESSAGE, AidocError
 from chatkeep.api.aidoc.signature import AcsAuthError
 from chatkeep.core import errors
 from chatkeep.core.types import CredentialKind, Principal
@@ -93,6 +93,10 @@ def from_core(exc: errors.ChatkeepError, action: str, principal: Principal | Non
         return AidocError(UNAUTHENTICATED.get(exc.reason, "InvalidAuthorization"), exc.message, 401)
     if isinstance(exc, errors.Conflict):
         return AidocError("OperationConflict", exc.message, 409)
+    if isinstance(exc, errors.RateLimited):
+        # Alibaba's flow-control code and status; see errors._PROBLEM_CODES.
+        retry = {"Retry-After": str(exc.retry_after)}
+        return AidocError("Throttling.User", THROTTLED_MESSAGE, 400, headers=retry)
     log.error("untranslated core error %s: %s", type(exc).__name__, exc.message)
     return AidocError(
         "InternalError", "The request processing has failed due to some unknown error.", 500

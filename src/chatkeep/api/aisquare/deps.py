@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from chatkeep.api.credentials import authorization_token
 from chatkeep.api.deps import DbUnit
+from chatkeep.api.ratelimit import admit
 from chatkeep.core.auth import authenticate_api_key
 from chatkeep.core.errors import NotFound, Unauthenticated
 from chatkeep.core.limits import PAGE_MAX
@@ -27,7 +28,9 @@ async def aisquare_principal(request: Request, uow: DbUnit) -> Principal:
     header = request.headers.get("authorization")
     token = authorization_token(request, schemes=SCHEMES)
     if token is not None:
-        return await authenticate_api_key(uow, token)
+        principal = await authenticate_api_key(uow, token)
+        await admit(request, principal)
+        return principal
     if header and header.partition(" ")[0].lower() in SCHEMES:
         raise Unauthenticated("Invalid token header. No credentials provided.", reason="invalid")
     # DRF ignores a scheme it does not know, so the request counts as anonymous.

@@ -57,4 +57,12 @@ def _field_name(location: str) -> str:
 def _detail(request: Request, problem: Problem) -> str:
     if problem.kind is ProblemKind.METHOD_NOT_ALLOWED:
         return f'Method "{request.method}" not allowed.'
+    if problem.kind is ProblemKind.THROTTLED:
+        return throttled_detail(int(problem.headers.get("Retry-After", "1")))
     return _FIXED_DETAIL.get(problem.kind, problem.message)
+
+
+def throttled_detail(wait: int) -> str:
+    """DRF's ``Throttled`` wording, singular and plural as DRF words them."""
+    unit = "second" if wait == 1 else "seconds"
+    return f"Request was throttled. Expected available in {wait} {unit}."

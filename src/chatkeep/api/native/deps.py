@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from chatkeep.api.credentials import authorization_token
 from chatkeep.api.deps import DbUnit
+from chatkeep.api.ratelimit import admit
 from chatkeep.core.auth import authenticate_api_key
 from chatkeep.core.errors import Unauthenticated
 from chatkeep.core.types import Principal
@@ -19,7 +20,9 @@ async def native_principal(request: Request, uow: DbUnit) -> Principal:
         if request.headers.get("authorization"):
             raise Unauthenticated("Use the Bearer authorization scheme.", reason="invalid")
         raise Unauthenticated("Authentication credentials were not provided.", reason="missing")
-    return await authenticate_api_key(uow, token)
+    principal = await authenticate_api_key(uow, token)
+    await admit(request, principal)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(native_principal)]

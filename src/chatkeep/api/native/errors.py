@@ -21,6 +21,8 @@ _TITLES = {
     ProblemKind.METHOD_NOT_ALLOWED: "Method not allowed",
     ProblemKind.CONFLICT: "Conflict",
     ProblemKind.TOO_LARGE: "Payload too large",
+    ProblemKind.TIMEOUT: "Request timeout",
+    ProblemKind.THROTTLED: "Too many requests",
     ProblemKind.UNSUPPORTED_MEDIA_TYPE: "Unsupported media type",
     ProblemKind.UNAVAILABLE: "Service unavailable",
     ProblemKind.INTERNAL: "Internal error",

@@ -1,0 +1,180 @@
+"""The per-credential rate limit: exact under concurrent bursts, in every dialect's format.
+
+Each test builds its own app with a small budget (the shared fixture's is the default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from chatkeep.api.ratelimit import RateLimiter
+from chatkeep.api.state import AppState
+from chatkeep.app import create_app
+from chatkeep.settings import Settings
+from tests.api.aidoc.wire import SESSION_LIST, error
+from tests.factories import World
+
+pytestmark = pytest.mark.anyio
+
+BUDGET = 5
+WINDOW = 3600  # long, so a burst never straddles two windows (each has its own budget)
+NATIVE = "/v1/sessions"
+AISQUARE = "/api/v1/qllm/chat-sessions/"
+
+
+@pytest.fixture
+async def limited(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    app: FastAPI = create_app(
+        settings.model_copy(
+            update={"rate_limit_requests": BUDGET, "rate_limit_window_seconds": WINDOW}
+        )
+    )
+    if time.time() % WINDOW > WINDOW - 5:  # too close to a window's end: start the next
+        await asyncio.sleep(WINDOW - time.time() % WINDOW + 0.01)
+    state: AppState = app.state.chatkeep
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://chatkeep.test") as c:
+            yield c, World(state)
+    finally:
+        await state.engine.dispose()
+
+
+async def burst(
+    client: httpx.AsyncClient, n: int, method: str, path: str, **kw: object
+) -> list[httpx.Response]:
+    return list(await asyncio.gather(*(client.request(method, path, **kw) for _ in range(n))))  # type: ignore[arg-type]
+
+
+def statuses(responses: list[httpx.Response]) -> Counter[int]:
+    return Counter(r.status_code for r in responses)
+
+
+async def test_a_concurrent_burst_gets_exactly_the_budget(
+    limited: tuple[httpx.AsyncClient, World],
+) -> None:
+    client, world = limited
+    key = await world.key(await world.tenant())
+    responses = await burst(client, 3 * BUDGET, "GET", NATIVE, headers=key.headers)
+    assert statuses(responses) == {200: BUDGET, 429: 2 * BUDGET}
+    refused = next(r for r in responses if r.status_code == 429)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "urn:chatkeep:problem:rate-limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= WINDOW
+
+
+async def test_a_burst_of_writes_stores_only_what_was_admitted(
+    limited: tuple[httpx.AsyncClient, World],
+) -> None:
+    client, world = limited
+    key = await world.key(await world.tenant())
+    responses = await burst(
+        client, 2 * BUDGET, "POST", NATIVE, headers=key.headers, json={"title": "burst"}
+    )
+    assert statuses(responses) == {201: BUDGET, 429: BUDGET}
+    stored = await world.run(
+        lambda uow: uow.db.scalar(sa.text("SELECT count(*) FROM sessions WHERE title = 'burst'"))
+    )
+    assert stored == BUDGET
+
+
+async def test_each_credential_has_its_own_budget(
+    limited: tuple[httpx.AsyncClient, World],
+) -> None:
+    client, world = limited
+    tenant = await world.tenant()
+    first, second = await world.key(tenant), await world.key(tenant)  # same user, two keys
+    await burst(client, BUDGET, "GET", NATIVE, headers=first.headers)
+    assert (await client.get(NATIVE, headers=first.headers)).status_code == 429
+    assert (await client.get(NATIVE, headers=second.headers)).status_code == 200
+
+
+async def test_failed_authentication_spends_nothing(
+    limited: tuple[httpx.AsyncClient, World],
+) -> None:
+    client, world = limited
+    key = await world.key(await world.tenant())
+    forged = {"Authorization": f"Bearer {key.key[:-4]}AAAA"}  # the victim's lookup prefix
+    assert statuses(await burst(client, 3 * BUDGET, "GET", NATIVE, headers=forged)) == {401: 15}
+    assert statuses(await burst(client, BUDGET, "GET", NATIVE, headers=key.headers)) == {200: 5}
+
+
+async def test_aisquare_answers_in_drf_throttled_shape(
+    limited: tuple[httpx.AsyncClient, World],
+) -> None:
+    client, world = limited
+    key = await world.key(await world.tenant())
+    responses = await burst(client, BUDGET + 2, "GET", AISQUARE, headers=key.headers)
+    assert statuses(responses) == {200: BUDGET, 429: 2}
+    refused = next(r for r in responses if r.status_code == 429)
+    wait = int(refused.headers["retry-after"])
+    unit = "second" if wait == 1 else "seconds"
+    assert refused.json() == {
+        "detail": f"Request was throttled. Expected available in {wait} {unit}."
+    }
+
+
+async def test_aidoc_answers_with_alibabas_flow_control_error(
+    limited: tuple[httpx.AsyncClient, World],
+) -> None:
+    client, world = limited
+    key = await world.key(await world.tenant())
+    responses = await burst(client, BUDGET + 2, "POST", SESSION_LIST, headers=key.headers, json={})
+    assert statuses(responses) == {200: BUDGET, 400: 2}
+    refused = next(r for r in responses if r.status_code == 400)
+    body = error(refused, 400, "Throttling.User")
+    assert body["message"] == "Request was denied due to user flow control."
+    assert int(refused.headers["retry-after"]) >= 1
+    # x-acs-retry-after would make the SDK raise ThrottlingException, not ClientException.
+    assert "x-acs-retry-after" not in refused.headers
+
+
+async def test_all_dialects_share_one_budget(limited: tuple[httpx.AsyncClient, World]) -> None:
+    client, world = limited
+    key = await world.key(await world.tenant())
+    assert (await client.get(NATIVE, headers=key.headers)).status_code == 200
+    assert (await client.get(AISQUARE, headers=key.headers)).status_code == 200
+    assert (await client.post(SESSION_LIST, headers=key.headers, json={})).status_code == 200
+    await burst(client, BUDGET - 3, "GET", NATIVE, headers=key.headers)
+    assert (await client.get(AISQUARE, headers=key.headers)).status_code == 429
+
+
+async def test_a_new_window_restores_the_budget_and_idle_counters_are_pruned(
+    settings: Settings,
+) -> None:
+    app = create_app(settings)
+    state: AppState = app.state.chatkeep
+    limiter = RateLimiter(settings.database_url, limit=2, window_seconds=1)
+    limiter.dispose_with(state.engine)
+    try:
+        for _ in range(2):
+            await limiter.hit("cred-a")
+        with pytest.raises(Exception, match="Too many requests"):
+            await limiter.hit("cred-a")
+        await asyncio.sleep(1.05 - time.time() % 1)  # into the next one-second window
+        await limiter.hit("cred-a")  # a fresh window: admitted again
+        await limiter.hit("cred-idle")
+        await asyncio.sleep(2.05 - time.time() % 1)  # two windows later
+        await limiter.hit("cred-a")  # this process's first hit of the window prunes
+        engine = await limiter._engine_ready()
+        async with engine.connect() as conn:
+            ids = set(
+                (await conn.execute(sa.text("SELECT credential_id FROM rate_limits"))).scalars()
+            )
+        assert "cred-idle" not in ids
+        assert "cred-a" in ids
+    finally:
+        await state.engine.dispose()
+
+
+def test_zero_turns_the_limit_off(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"rate_limit_requests": 0}))
+    assert app.state.chatkeep.rate_limiter is None
