@@ -52,6 +52,13 @@ def create_account(env: dict[str, str]) -> Account:
     return Account(tenant, "u1", orjson.loads(issued)["key"])
 
 
+def create_sessions(base_url: str, headers: dict[str, str], count: int) -> list[str]:
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+        created = [client.post("/v1/sessions", json={"title": f"s{n}"}) for n in range(count)]
+    assert all(r.status_code == 201 for r in created), [r.text for r in created]
+    return [str(r.json()["id"]) for r in created]
+
+
 @dataclass
 class Server:
     """``chatkeep serve`` in its own process group, so kill -9 takes every worker with it."""

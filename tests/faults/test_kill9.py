@@ -11,25 +11,17 @@ import random
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.api.aidoc.live_server import fresh_database
 from tests.faults.load import AppendLoad, retry_all
-from tests.faults.server import Server, create_account, server_env
+from tests.faults.server import Server, create_account, create_sessions, server_env
 from tests.faults.stored import assert_exactly_once, found_once, read_stored, sqlite_integrity
 
 pytestmark = pytest.mark.faults
 
 CLIENTS = 8
 SESSIONS = 4
-
-
-def create_sessions(base_url: str, headers: dict[str, str], count: int) -> list[str]:
-    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
-        created = [client.post("/v1/sessions", json={"title": f"s{n}"}) for n in range(count)]
-    assert all(r.status_code == 201 for r in created), [r.text for r in created]
-    return [str(r.json()["id"]) for r in created]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
