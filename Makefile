@@ -47,8 +47,11 @@ fmt: .venv/.dev-deps
 	$(UV) run --frozen ruff check --fix src tests bench
 	$(UV) run --frozen ruff format src tests bench
 
-bench: .venv/.dev-deps
-	$(UV) run --frozen python bench/driver_choice.py
+# SIZES="10k 100k 1m" for several; CHATKEEP_DATABASE_URL=postgresql://... benchmarks PostgreSQL;
+# BENCH_ARGS="--duration 20 --fresh ..." passes anything else (chatkeep bench --help).
+SIZES ?= 10k
+bench: .venv/.dev-deps  ## the benchmark (docs/benchmark.md): data set, real server, report, plot
+	$(UV) run --frozen chatkeep bench $(foreach size,$(SIZES),--sessions $(size)) $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache

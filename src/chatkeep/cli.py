@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from chatkeep.api.deps import unit_of_work
 from chatkeep.api.state import AppState
+from chatkeep.bench.command import bench as bench_command
 from chatkeep.core import tenants
 from chatkeep.core.errors import ChatkeepError
 from chatkeep.core.types import CredentialKind
@@ -312,6 +313,8 @@ def demo(host: str, port: int, as_json: bool) -> None:
     )
     emit(as_json, payload, human)
 
+
+main.add_command(bench_command)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
