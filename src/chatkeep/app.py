@@ -11,7 +11,9 @@ from chatkeep import __version__
 from chatkeep.api import aidoc, aisquare, health, native
 from chatkeep.api.handlers import install_handlers
 from chatkeep.api.limits import BodySizeLimit
+from chatkeep.api.metrics import Metrics
 from chatkeep.api.native.errors import render_native_problem
+from chatkeep.api.observability import RequestObserver, enable_access_log
 from chatkeep.api.problems import DialectRouter
 from chatkeep.api.state import AppState
 from chatkeep.settings import Settings
@@ -39,6 +41,12 @@ def create_app(settings: Settings) -> FastAPI:
     dialects.register(aisquare.PREFIX, aisquare.render_aisquare_problem)
     install_handlers(app, dialects)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, dialects=dialects)
+    # Added last, so it wraps everything (even 413s and errors the framework renders).
+    metrics = Metrics(state.engine)
+    if settings.access_log:
+        enable_access_log()
+    app.add_middleware(RequestObserver, metrics=metrics, log_requests=settings.access_log)
+    app.add_api_route("/metrics", metrics.endpoint, include_in_schema=False)
 
     app.include_router(health.router)
     app.include_router(native.router)
