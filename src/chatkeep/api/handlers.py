@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asyncpg import exceptions as asyncpg_errors
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 
+from chatkeep.api.outages import database_problem
 from chatkeep.api.problems import DialectRouter, FieldError, Problem, ProblemKind
 from chatkeep.core import errors
 
@@ -88,45 +88,6 @@ def _message(error: dict[str, Any]) -> str:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-# asyncpg's errors for a server that is down, restarting, full or missing the database.
-_UNAVAILABLE_ORIGINS = (
-    asyncpg_errors.PostgresConnectionError,
-    asyncpg_errors.CannotConnectNowError,
-    asyncpg_errors.AdminShutdownError,
-    asyncpg_errors.CrashShutdownError,
-    asyncpg_errors.TooManyConnectionsError,
-    asyncpg_errors.InvalidCatalogNameError,
-    asyncpg_errors.ConnectionDoesNotExistError,
-)
-
-
-_UNAVAILABLE = (OSError, OperationalError, InterfaceError, *_UNAVAILABLE_ORIGINS)
-
-
-def _database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` means "cannot reach the database" (503) rather than a bug (500).
-
-    Connect failures arrive wrapped differently per driver and phase, so the whole
-    cause chain is examined.
-    """
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, _UNAVAILABLE):
-            return True
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return False
-
-
-def _driver_error(exc: BaseException) -> str:
-    """The driver's own error (e.g. "database or disk is full") without SQL or parameters."""
-    orig = getattr(exc, "orig", None) or exc
-    return f"{type(orig).__name__}: {orig}".splitlines()[0][:300]
-
-
 def _allowed_methods(request: Request) -> str:
     """Every method some route serves at this path (Starlette names only the first route's)."""
     routes = request.app.router.routes
@@ -157,15 +118,9 @@ def install_handlers(app: FastAPI, dialects: DialectRouter) -> None:
         return dialects.render(request, Problem(kind, detail, exc.status_code, headers=headers))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        if _database_unavailable(exc):
-            log.warning("database unavailable: %s", _driver_error(exc))
-            problem = Problem(
-                ProblemKind.UNAVAILABLE,
-                "The database is unavailable; retry shortly.",
-                503,
-                headers={"Retry-After": "1"},
-            )
-            return dialects.render(request, problem)
+        outage = database_problem(exc)
+        if outage is not None:
+            return dialects.render(request, outage)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return dialects.render(request, Problem(ProblemKind.INTERNAL, "Internal error.", 500))
 
