@@ -40,7 +40,12 @@ def create_app(settings: Settings) -> FastAPI:
         dialects.register(prefix, aidoc.render_aidoc_problem)
     dialects.register(aisquare.PREFIX, aisquare.render_aisquare_problem)
     install_handlers(app, dialects)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, dialects=dialects)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        dialects=dialects,
+        timeout=settings.body_timeout_seconds,
+    )
     # Added last, so it wraps everything (even 413s and errors the framework renders).
     metrics = Metrics(state.engine)
     if settings.access_log:

@@ -135,6 +135,11 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=False,
+        # Slow clients (README "Security and limits"): idle keep-alive connections close
+        # after this; past max_connections a worker answers 503 instead of queueing.
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.max_connections,
+        access_log=not settings.access_log,  # chatkeep's JSON line replaces uvicorn's
         # uvicorn restarts a worker not ready within this many seconds (default 5): on a
         # busy host, importing the app alone can take that long, and workers then flap.
         timeout_worker_healthcheck=60,

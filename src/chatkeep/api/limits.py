@@ -1,11 +1,15 @@
-"""Request body size limit, enforced before parsing and while reading.
+"""Request body limits: size, enforced before parsing and while reading, and arrival time.
 
 A declared ``Content-Length`` over the limit is answered at once, before any handler
 runs; a chunked body, or one whose ``Content-Length`` understates it, is cut off as soon
-as the bytes read pass the limit.
+as the bytes read pass the limit. A body still incomplete ``timeout`` seconds after the
+app first asked for it (a client dribbling bytes to hold a worker) is answered 408.
+Both answers close the connection: the rest of the body is never read.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -13,18 +17,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatkeep.api.problems import DialectRouter, Problem, ProblemKind
 
+CLOSE = {"Connection": "close"}
+
 
 class BodyTooLarge(HTTPException):
     # An HTTPException so the framework's body parsing passes it through untouched.
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"The request body exceeds the limit of {limit} bytes.")
+        super().__init__(
+            413, f"The request body exceeds the limit of {limit} bytes.", headers=CLOSE
+        )
+
+
+class BodyTooSlow(HTTPException):
+    def __init__(self, timeout: float) -> None:
+        super().__init__(
+            408, f"The request body did not arrive within {timeout:g} seconds.", headers=CLOSE
+        )
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, dialects: DialectRouter) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, dialects: DialectRouter, timeout: float = 30.0
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.dialects = dialects
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -32,20 +50,32 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers", ())).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            problem = Problem(ProblemKind.TOO_LARGE, BodyTooLarge(self.max_bytes).detail, 413)
+            problem = Problem(
+                ProblemKind.TOO_LARGE, BodyTooLarge(self.max_bytes).detail, 413, headers=CLOSE
+            )
             response = self.dialects.render(Request(scope), problem)
-            response.headers["Connection"] = "close"
             await response(scope, receive, send)
             return
         seen = 0
+        complete = False
+        deadline: float | None = None
 
         async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, complete, deadline
+            if complete:  # later calls only wait for a disconnect (e.g. while streaming)
+                return await receive()
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.timeout
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow(self.timeout) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, limited_receive, send)
