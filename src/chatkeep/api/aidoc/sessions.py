@@ -22,9 +22,11 @@ from chatkeep.api.aidoc.schemas import (
 )
 from chatkeep.api.deps import DbUnit
 from chatkeep.core import sessions
+from chatkeep.core.auth import require
 from chatkeep.core.types import (
     NewSession,
     Principal,
+    Scope,
     SessionFilter,
     SessionOrder,
     SessionRecord,
@@ -76,6 +78,9 @@ async def create_chat_session(
 async def get_chat_list(
     body: ChatListRequest, uow: DbUnit, principal: AidocPrincipal, rid: RequestId
 ) -> Envelope[ChatListData]:
+    # RAM-style: the action needs both scopes, checked before the session is looked up,
+    # so a missing scope is a 403 whether or not the session exists or is the caller's.
+    require(principal, Scope.MESSAGES_READ, "read messages")
     session = await sessions.get_session(uow, principal, body.session_id)
     offset = (body.current_page - 1) * body.page_size
     page = await qa_page(uow, principal, session.uuid, offset=offset, limit=body.page_size)
