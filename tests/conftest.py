@@ -21,6 +21,7 @@ from chatkeep.db.migrate import upgrade_to_head
 from chatkeep.settings import Settings
 from tests.databases import fresh_postgres_database
 from tests.factories import World
+from tests.security.figures import FIGURES
 from tests.security.leaks import LeakWatch
 
 TABLES = (
@@ -57,6 +58,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
     for leak in leaks:
         terminalreporter.write_line(f"LEAKED SECRET IN LOG: {leak}", red=True)
+    for name, count in sorted(FIGURES.items()):
+        terminalreporter.write_line(f"security figures: {name} = {count}")
 
 
 @pytest.fixture(scope="session")
@@ -104,11 +107,11 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     try:
         yield application
     finally:
-        await _empty_tables(state)
+        await empty_tables(state)
         await state.engine.dispose()
 
 
-async def _empty_tables(state: AppState) -> None:
+async def empty_tables(state: AppState) -> None:
     async with state.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
