@@ -9,11 +9,17 @@ import anyio
 import pytest
 import sqlalchemy as sa
 
-from chatkeep.api.aidoc.qa import qa_page
+from chatkeep.api.aidoc.qa import pair_messages
 from chatkeep.core import domains, messages, sessions, tenants
 from chatkeep.core.models import ChatSession, Message, SessionCount
 from chatkeep.core.repository.counters import rebuild_counters
-from chatkeep.core.types import NewMessage, Principal, SessionChanges, SessionFilter
+from chatkeep.core.types import (
+    MessageListQuery,
+    NewMessage,
+    Principal,
+    SessionChanges,
+    SessionFilter,
+)
 from chatkeep.core.uow import UnitOfWork
 from tests.factories import World
 
@@ -139,14 +145,14 @@ async def test_qa_pair_count_matches_the_documented_pairing(world: World) -> Non
         for n, role in enumerate(roles):
             await _append(world, principal, session.uuid, role, f"{role} {n}")
 
+        query = MessageListQuery(session.uuid, limit=100)
         page = await world.run(
-            lambda uow, s=session: qa_page(uow, principal, s.uuid, offset=0, limit=100),
-            write=False,
+            lambda uow, q=query: messages.list_messages(uow, principal, q), write=False
         )
         after = await world.run(
             lambda uow, s=session: sessions.get_session(uow, principal, s.uuid), write=False
         )
-        assert (roles, after.qa_pair_count) == (roles, len(page.pairs))
+        assert (roles, after.qa_pair_count) == (roles, len(pair_messages(page.items)))
 
 
 async def test_rebuild_counters_repairs_rows_written_behind_the_services(world: World) -> None:

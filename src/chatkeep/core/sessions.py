@@ -62,15 +62,28 @@ async def stream_sessions(
     limit: int | None = None,
     offset: int = 0,
 ) -> AsyncIterator[SessionRecord]:
-    """Every matching session, fetched in chunks: for unpaged wire formats."""
+    """Matching sessions by position, for wire formats paged by offset (or not at all).
+
+    The skip never reads rows: a limited page is a deferred join (ids from the order's
+    index, then only the page's rows); an unlimited stream from an offset first reads
+    the sort key at that position from the index, then continues as a keyset walk.
+    """
     require(principal, Scope.SESSIONS_READ, "list sessions")
     subject = await resolve_subject(uow, principal, flt.user_id, create=False)
     if subject.user_pk is None:
         return
-    stmt = rows.select_sessions(subject.tenant_id, subject.user_pk, flt, order)
+    user = (subject.tenant_id, subject.user_pk)
     if limit is not None:
-        stmt = stmt.limit(limit)
-    async for row in rows.stream_sessions(uow.db, stmt.offset(offset)):
+        stmt = rows.select_session_page(*user, flt, order, offset=offset, limit=limit)
+        for row in await rows.list_sessions(uow.db, stmt, limit):
+            yield rows.to_record(row, subject.user_id)
+        return
+    after = None
+    if offset:
+        after = await rows.position(uow.db, *user, flt, order, offset - 1)
+        if after is None:
+            return
+    async for row in rows.stream_sessions(uow.db, rows.select_sessions(*user, flt, order, after)):
         yield rows.to_record(row, subject.user_id)
 
 

@@ -9,15 +9,13 @@ shown. Pairs run oldest first, so a page's contents never shift when a session g
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chatkeep.core import messages
-from chatkeep.core.limits import PAGE_MAX
-from chatkeep.core.types import MessageListQuery, MessageRecord, Principal
+from chatkeep.core.types import MessageRecord, Principal, SessionRecord
 from chatkeep.core.uow import UnitOfWork
 
 # The ChatRefDocItem fields and the JSON type each must have for the SDK to parse it.
@@ -51,46 +49,42 @@ class QaPage:
 
 
 async def qa_page(
-    uow: UnitOfWork, principal: Principal, session_id: uuid.UUID, *, offset: int, limit: int
+    uow: UnitOfWork, principal: Principal, session: SessionRecord, *, offset: int, limit: int
 ) -> QaPage:
-    """The pairs ``[offset, offset + limit)`` and the total, keeping only that page in memory."""
-    kept: list[QaPair] = []
-    total = 0
-    current: QaPair | None = None
+    """The pairs ``[offset, offset + limit)`` and the total, reading only those pairs' messages.
 
-    def close(pair: QaPair | None) -> None:
-        nonlocal total
-        if pair is not None:
-            if offset <= total < offset + limit:
-                kept.append(pair)
-            total += 1
+    The total is the session's maintained ``qa_pair_count``. Pair k starts at the k-th user
+    message, or, when an answer precedes every question (the leading pair, number 0), at
+    the (k-1)-th; so the page's messages run from one user message to another.
+    """
+    total = session.qa_pair_count
+    if offset >= total:
+        return QaPage([], total)
+    lead = 1 if await messages.answer_comes_first(uow, principal, session) else 0
+    start = offset - lead
+    stop = offset + limit - lead
+    window = await messages.messages_between_questions(
+        uow, principal, session,
+        start=start if start >= 0 else None,
+        stop=stop if offset + limit < total else None,
+    )  # fmt: skip
+    return QaPage(pair_messages(window)[:limit], total)
 
-    async for message in _all_messages(uow, principal, session_id):
+
+def pair_messages(found: Iterable[MessageRecord]) -> list[QaPair]:
+    """Messages (oldest first) as Q&A pairs: the mapping in this module's docstring."""
+    pairs: list[QaPair] = []
+    for message in found:
         if message.role == "user":
-            close(current)
-            current = QaPair(message.content, message.created_at)
+            pairs.append(QaPair(message.content, message.created_at))
         elif message.role == "assistant":
-            if current is None:
-                current = QaPair("", message.created_at)
+            if not pairs:
+                pairs.append(QaPair("", message.created_at))
+            current = pairs[-1]
             if message.content:
                 current.answers.append(message.content)
             current.references.extend(ref_docs(message.metadata))
-    close(current)
-    return QaPage(kept, total)
-
-
-async def _all_messages(
-    uow: UnitOfWork, principal: Principal, session_id: uuid.UUID
-) -> AsyncIterator[MessageRecord]:
-    cursor: str | None = None
-    while True:
-        query = MessageListQuery(session_id=session_id, limit=PAGE_MAX, cursor=cursor)
-        page = await messages.list_messages(uow, principal, query)
-        for message in page.items:
-            yield message
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    return pairs
 
 
 def ref_docs(metadata: dict[str, Any]) -> list[dict[str, Any]]:

@@ -83,7 +83,7 @@ async def get_chat_list(
     require(principal, Scope.MESSAGES_READ, "read messages")
     session = await sessions.get_session(uow, principal, body.session_id)
     offset = (body.current_page - 1) * body.page_size
-    page = await qa_page(uow, principal, session.uuid, offset=offset, limit=body.page_size)
+    page = await qa_page(uow, principal, session, offset=offset, limit=body.page_size)
     chats = [chat_item(pair, session) for pair in page.pairs]
     data = ChatListData(
         chat_list=chats, total=page.total, total_page=total_pages(page.total, body.page_size),

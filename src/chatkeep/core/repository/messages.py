@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatkeep.core.models import Message
@@ -39,6 +39,71 @@ async def list_messages(
         tenant_id, user_pk, session_id, newest_first=newest_first, after_id=after_id
     )
     return list((await db.scalars(stmt.limit(limit))).all())
+
+
+def _of_session(tenant_id: int, user_pk: int, session_id: int) -> list[Any]:
+    return [
+        Message.tenant_id == tenant_id,
+        Message.user_pk == user_pk,
+        Message.session_id == session_id,
+    ]
+
+
+def select_question_id(tenant_id: int, user_pk: int, session_id: int, n: int) -> Select[Any]:
+    """The id of the session's ``n``-th (0-based) user message, from the role index alone."""
+    return (
+        select(Message.id)
+        .where(*_of_session(tenant_id, user_pk, session_id), Message.role == "user")
+        .order_by(Message.id)
+        .offset(n)
+        .limit(1)
+    )
+
+
+def select_first_ids(tenant_id: int, user_pk: int, session_id: int) -> Select[Any]:
+    """The ids of the session's first user and first assistant message (either may be None)."""
+
+    def first(role: str) -> Any:
+        return (
+            select(func.min(Message.id))
+            .where(*_of_session(tenant_id, user_pk, session_id), Message.role == role)
+            .scalar_subquery()
+        )
+
+    return select(first("user").label("question"), first("assistant").label("answer"))
+
+
+async def question_id(
+    db: AsyncSession, tenant_id: int, user_pk: int, session_id: int, n: int
+) -> int | None:
+    found: int | None = await db.scalar(select_question_id(tenant_id, user_pk, session_id, n))
+    return found
+
+
+async def answer_comes_first(
+    db: AsyncSession, tenant_id: int, user_pk: int, session_id: int
+) -> bool:
+    """True when an assistant message precedes every user message of the session."""
+    row = (await db.execute(select_first_ids(tenant_id, user_pk, session_id))).one()
+    return row.answer is not None and (row.question is None or row.answer < row.question)
+
+
+async def messages_between(
+    db: AsyncSession,
+    tenant_id: int,
+    user_pk: int,
+    session_id: int,
+    *,
+    first_id: int | None,
+    stop_id: int | None,
+) -> list[Message]:
+    """The session's messages with ``first_id <= id < stop_id`` (open ends: None), in order."""
+    stmt = select_messages(tenant_id, user_pk, session_id, newest_first=False, after_id=None)
+    if first_id is not None:
+        stmt = stmt.where(Message.id >= first_id)
+    if stop_id is not None:
+        stmt = stmt.where(Message.id < stop_id)
+    return list((await db.scalars(stmt)).all())
 
 
 async def find_by_idempotency_key(db: AsyncSession, session_id: int, key: str) -> Message | None:

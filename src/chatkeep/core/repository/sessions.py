@@ -39,21 +39,27 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def _filtered(tenant_id: int, user_pk: int, flt: SessionFilter) -> Select[Any]:
-    stmt = (
-        select(*_COLUMNS)
-        .join(Domain, Domain.id == S.domain_id)
-        .where(S.tenant_id == tenant_id, S.user_pk == user_pk)
-    )
+def _conditions(tenant_id: int, user_pk: int, flt: SessionFilter) -> list[ColumnElement[bool]]:
+    """The filter on session columns alone: each is a column of the order's index."""
+    where = [S.tenant_id == tenant_id, S.user_pk == user_pk]
     if flt.domain_id is not None:
-        stmt = stmt.where(S.domain_id == flt.domain_id)
+        where.append(S.domain_id == flt.domain_id)
     if flt.archived is not None:
-        stmt = stmt.where(S.archived == flt.archived)
+        where.append(S.archived == flt.archived)
     if flt.pinned is not None:
-        stmt = stmt.where(S.is_pinned == flt.pinned)
+        where.append(S.is_pinned == flt.pinned)
     if flt.q:
-        stmt = stmt.where(S.title.icontains(flt.q, autoescape=True))
-    return stmt
+        where.append(S.title.icontains(flt.q, autoescape=True))
+    return where
+
+
+def _ordering(order: SessionOrder) -> list[ColumnElement[Any]]:
+    columns, descending = ORDER_KEYS[order]
+    return [c.desc() if descending else c.asc() for c in columns]
+
+
+def _rows() -> Select[Any]:
+    return select(*_COLUMNS).join(Domain, Domain.id == S.domain_id)
 
 
 def select_sessions(
@@ -64,10 +70,53 @@ def select_sessions(
     after: Sequence[KeyValue] | None = None,
 ) -> Select[Any]:
     columns, descending = ORDER_KEYS[order]
-    stmt = _filtered(tenant_id, user_pk, flt)
+    stmt = _rows().where(*_conditions(tenant_id, user_pk, flt))
     if after is not None:
         stmt = stmt.where(*_after_position(columns, after, descending))
-    return stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
+    return stmt.order_by(*_ordering(order))
+
+
+def select_session_ids(
+    tenant_id: int, user_pk: int, flt: SessionFilter, order: SessionOrder
+) -> Select[Any]:
+    """The matching ids in list order: only columns of the order's index, so the database
+    walks (and skips over, and filters by title on) that index without reading a row."""
+    return select(S.id).where(*_conditions(tenant_id, user_pk, flt)).order_by(*_ordering(order))
+
+
+def select_session_page(
+    tenant_id: int,
+    user_pk: int,
+    flt: SessionFilter,
+    order: SessionOrder,
+    *,
+    offset: int,
+    limit: int,
+) -> Select[Any]:
+    """Rows ``[offset, offset + limit)`` of a list, as a deferred join.
+
+    The OFFSET runs in the subquery over the narrow index alone, then only the page's
+    rows are read (by primary key) and joined to their domain; the final sort is over
+    ``limit`` rows. Page 1,000 thus costs an index walk, not 10,000 rows and joins.
+    """
+    page = (
+        select_session_ids(tenant_id, user_pk, flt, order).offset(offset).limit(limit)
+    ).subquery("page")
+    return (
+        _rows()
+        .join(page, page.c.id == S.id)
+        .where(S.tenant_id == tenant_id, S.user_pk == user_pk)  # keeps the shard key
+        .order_by(*_ordering(order))
+    )
+
+
+def select_position(
+    tenant_id: int, user_pk: int, flt: SessionFilter, order: SessionOrder, offset: int
+) -> Select[Any]:
+    """The sort key of the row at ``offset`` (0-based), read from the order's index."""
+    columns, _ = ORDER_KEYS[order]
+    ids = select_session_ids(tenant_id, user_pk, flt, order)
+    return ids.with_only_columns(*columns).offset(offset).limit(1)
 
 
 def _after_position(
@@ -108,8 +157,17 @@ async def stream_sessions(
 
 
 def select_session_count(tenant_id: int, user_pk: int, flt: SessionFilter) -> Select[Any]:
-    inner = _filtered(tenant_id, user_pk, flt).with_only_columns(S.id).subquery()
-    return select(func.count()).select_from(inner)
+    """COUNT(*) of a filter the maintained counters cannot answer (a title search): the
+    session columns alone, so a covering index answers it without the table or domains."""
+    return select(func.count()).select_from(S).where(*_conditions(tenant_id, user_pk, flt))
+
+
+async def position(
+    db: AsyncSession, tenant_id: int, user_pk: int, flt: SessionFilter, order: SessionOrder,
+    offset: int,
+) -> tuple[KeyValue, ...] | None:  # fmt: skip
+    row = (await db.execute(select_position(tenant_id, user_pk, flt, order, offset))).first()
+    return None if row is None else tuple(row)
 
 
 async def count_sessions(db: AsyncSession, tenant_id: int, user_pk: int, flt: SessionFilter) -> int:
