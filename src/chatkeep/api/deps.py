@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
@@ -12,6 +12,36 @@ from chatkeep.api.state import AppState
 from chatkeep.core.uow import UnitOfWork
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READS_ONLY = "__chatkeep_reads_only__"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def reads_only(
+    *, unless: Callable[[Request], bool] = lambda _request: False
+) -> Callable[[Endpoint], Endpoint]:
+    """Mark an endpoint that only reads although its method is not a safe one (the AI-doc
+    lists are POSTs): its request runs in a read transaction, which on SQLite is a plain
+    BEGIN instead of holding the database's one write lock for a read.
+
+    ``unless(request)`` names requests that still write while authenticating (an AK/SK
+    signature records its nonce): those keep a write transaction, so the nonce is
+    recorded, and refused when replayed, exactly as on any other route. Put this
+    decorator below the route decorator.
+    """
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _READS_ONLY, unless)
+        return endpoint
+
+    return mark
+
+
+def request_writes(request: Request) -> bool:
+    if request.method in SAFE_METHODS:
+        return False
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    unless: Callable[[Request], bool] | None = getattr(endpoint, _READS_ONLY, None)
+    return True if unless is None else unless(request)
 
 
 def app_state(request: Request) -> AppState:
@@ -33,7 +63,7 @@ async def unit_of_work(state: AppState, *, write: bool) -> AsyncIterator[UnitOfW
 
 
 async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
-    async with unit_of_work(app_state(request), write=request.method not in SAFE_METHODS) as uow:
+    async with unit_of_work(app_state(request), write=request_writes(request)) as uow:
         yield uow
 
 

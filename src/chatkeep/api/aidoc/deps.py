@@ -51,5 +51,11 @@ async def _authenticate(request: Request, uow: UnitOfWork) -> Principal:
     )
 
 
+def records_a_nonce(request: Request) -> bool:
+    """Whether authenticating this request writes: an ACS3 signature burns its nonce."""
+    scheme = request.headers.get("authorization", "").strip().partition(" ")[0]
+    return scheme.lower() == ACS3_SCHEME
+
+
 AidocPrincipal = Annotated[Principal, Depends(aidoc_principal)]
 RequestId = Annotated[str, Depends(request_id)]

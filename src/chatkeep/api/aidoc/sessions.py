@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId
+from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId, records_a_nonce
 from chatkeep.api.aidoc.qa import QaPair, qa_page
 from chatkeep.api.aidoc.route import AidocRoute
 from chatkeep.api.aidoc.schemas import (
@@ -20,7 +20,7 @@ from chatkeep.api.aidoc.schemas import (
     millis,
     total_pages,
 )
-from chatkeep.api.deps import DbUnit
+from chatkeep.api.deps import DbUnit, reads_only
 from chatkeep.core import sessions
 from chatkeep.core.auth import require
 from chatkeep.core.types import (
@@ -37,6 +37,7 @@ router = APIRouter(prefix="/api/v2/aidoc/document/chat", route_class=AidocRoute)
 
 
 @router.post("/session/list", name="GetChatSessionList", summary="List a user's Q&A sessions")
+@reads_only(unless=records_a_nonce)
 async def get_chat_session_list(
     uow: DbUnit, principal: AidocPrincipal, rid: RequestId, body: SessionListRequest | None = None
 ) -> Envelope[SessionListData]:
@@ -75,6 +76,7 @@ async def create_chat_session(
 
 
 @router.post("/list", name="GetChatList", summary="List a session's Q&A pairs, oldest first")
+@reads_only(unless=records_a_nonce)
 async def get_chat_list(
     body: ChatListRequest, uow: DbUnit, principal: AidocPrincipal, rid: RequestId
 ) -> Envelope[ChatListData]:
