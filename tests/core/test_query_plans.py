@@ -13,270 +13,34 @@ the user's rows (PostgreSQL: no Sort/Incremental Sort node; SQLite: no temp B-tr
 
 from __future__ import annotations
 
-import itertools
-import json
 import re
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from chatkeep.core.cursor import CursorCodec
-from chatkeep.core.models import ChatSession, Domain, Message, Tenant, User
 from chatkeep.core.repository import messages as message_rows
 from chatkeep.core.repository import sessions as session_rows
+from chatkeep.core.repository.counters import select_counted
 from chatkeep.core.types import SessionFilter, SessionOrder
-from chatkeep.db.engine import create_engine
-from chatkeep.db.migrate import upgrade_to_head
-from chatkeep.settings import Settings
-from tests.databases import fresh_postgres_database
+from tests.core.plans import (
+    PAGE,
+    SHARD_KEY,
+    Seeded,
+    assert_index_only,
+    assert_keyed_and_unsorted,
+    explain,
+    plan_database_url,
+    seeded,
+)
 
 pytestmark = pytest.mark.anyio
 
-USERS = 6
-SESSIONS_PER_USER = 700
-DOMAINS = 3
-MESSAGES_PER_SESSION = 4
-LONG_SESSION_MESSAGES = 800
-PAGE = 21  # what list_sessions fetches for a default page: limit + 1
-
-
-class Explain(Executable, ClauseElement):
-    """``<prefix> <statement>``, compiled by the statement's own dialect with its binds."""
-
-    inherit_cache = False
-
-    def __init__(self, prefix: str, statement: sa.Select[Any]) -> None:
-        self.prefix = prefix
-        self.statement = statement
-
-
-@compiles(Explain)
-def _compile_explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{element.prefix} {compiler.process(element.statement, **kw)}"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What the database will do: the index searches it uses and whether it sorts."""
-
-    dialect: str
-    text: str
-    index_searches: dict[str, set[str]]  # table → indexes searched by key
-    full_scans: set[str]  # tables read whole (table or whole-index scan)
-    sorts: bool
-
-
-@dataclass(frozen=True)
-class Seeded:
-    engine: AsyncEngine
-    tenant_id: int
-    user_pk: int  # the user whose lists are explained; others share the tables
-    domain_id: uuid.UUID
-    long_session_id: int
-
-
-# --- the database under test -------------------------------------------------------------
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def plan_database_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('plans') / 'plans.db'}"
-        upgrade_to_head(Settings(database_url=url, secret_key="test"))  # type: ignore[arg-type]
-        yield url
-        return
-    with fresh_postgres_database() as url:
-        upgrade_to_head(Settings(database_url=url, secret_key="test"))  # type: ignore[arg-type]
-        yield url
-
-
-@pytest.fixture(scope="module")
-async def seeded(plan_database_url: str, tmp_path_factory: Any) -> AsyncIterator[Seeded]:
-    settings = Settings(
-        database_url=plan_database_url,
-        secret_key="test",  # type: ignore[arg-type]
-        secret_key_file=Path(tmp_path_factory.mktemp("key")) / "unused",
-    )
-    engine = create_engine(settings)
-    try:
-        async with engine.begin() as conn:
-            seeded = await _seed(conn, engine)
-            await conn.execute(sa.text("ANALYZE"))
-        yield seeded
-    finally:
-        await engine.dispose()
-
-
-async def _seed(conn: AsyncConnection, engine: AsyncEngine) -> Seeded:
-    """Two tenants, several users with hundreds of sessions each, one long conversation.
-
-    Sort keys tie often (activity on the hour, pins at a few shared instants) so the id
-    tiebreak matters, and the long conversation's messages are interleaved with everyone
-    else's, as appends from many users are.
-    """
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    users: list[tuple[int, int]] = []  # (tenant_id, user_pk)
-    domains: dict[int, list[uuid.UUID]] = {}
-    for name in ("plans-a", "plans-b"):
-        tenant_id = await conn.scalar(
-            sa.insert(Tenant).values(name=name, created_at=t0).returning(Tenant.id)
-        )
-        domains[tenant_id] = [uuid.uuid4() for _ in range(DOMAINS)]
-        await conn.execute(
-            sa.insert(Domain),
-            [
-                {"id": d, "tenant_id": tenant_id, "name": f"d{i}", "is_default": i == 0,
-                 "created_at": t0, "updated_at": t0}
-                for i, d in enumerate(domains[tenant_id])
-            ],
-        )  # fmt: skip
-        for n in range(USERS // 2):
-            user_pk = await conn.scalar(
-                sa.insert(User)
-                .values(tenant_id=tenant_id, external_id=f"u{n}", created_at=t0)
-                .returning(User.id)
-            )
-            users.append((tenant_id, user_pk))
-
-    counter = itertools.count()
-    sessions: list[dict[str, Any]] = []
-    for tenant_id, user_pk in users:
-        for n in range(SESSIONS_PER_USER):
-            i = next(counter)
-            created = t0 + timedelta(minutes=i)
-            last = created.replace(minute=0) + timedelta(hours=(i * 7919) % 500) if n % 3 else None
-            pinned_at = t0 + timedelta(days=30, hours=n % 3) if n % 40 == 0 else None
-            sessions.append(
-                {"uuid": uuid.uuid4(), "tenant_id": tenant_id, "user_pk": user_pk,
-                 "domain_id": domains[tenant_id][n % DOMAINS], "title": f"topic {(i * 31) % 97}",
-                 "system_context": "", "is_pinned": pinned_at is not None,
-                 "pinned_at": pinned_at, "archived": n % 5 == 0, "created_at": created,
-                 "updated_at": max(created, last or created) + timedelta(seconds=n % 7),
-                 "last_message_at": last, "recent_at": pinned_at or last or created,
-                 "message_count": MESSAGES_PER_SESSION if last else 0, "metadata": {}}
-            )  # fmt: skip
-    await conn.execute(sa.insert(ChatSession), sessions)
-
-    talked = (
-        await conn.execute(
-            sa.select(ChatSession.id, ChatSession.tenant_id, ChatSession.user_pk)
-            .where(ChatSession.last_message_at.is_not(None))
-            .order_by(ChatSession.id)
-        )
-    ).all()
-    long_session = talked[0]  # the first user's
-    owners = [s for s in talked[1::2] for _ in range(MESSAGES_PER_SESSION)]
-    stride = len(owners) // LONG_SESSION_MESSAGES
-    for k in range(LONG_SESSION_MESSAGES):
-        owners.insert(k * (stride + 1), long_session)
-    await conn.execute(
-        sa.insert(Message),
-        [
-            {"tenant_id": s.tenant_id, "user_pk": s.user_pk, "session_id": s.id,
-             "role": "user" if k % 2 == 0 else "assistant", "content": f"message {k}",
-             "created_at": t0 + timedelta(seconds=k), "metadata": {}}
-            for k, s in enumerate(owners)
-        ],
-    )  # fmt: skip
-    tenant_id, user_pk = users[0]
-    assert (long_session.tenant_id, long_session.user_pk) == (tenant_id, user_pk)
-    return Seeded(engine, tenant_id, user_pk, domains[tenant_id][1], long_session.id)
-
-
-# --- reading plans --------------------------------------------------------------------
-
-
-async def explain(seeded: Seeded, statement: sa.Select[Any]) -> Plan:
-    async with seeded.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            raw = (await conn.execute(Explain("EXPLAIN (FORMAT JSON)", statement))).scalar_one()
-            return _postgres_plan(raw if isinstance(raw, list) else json.loads(raw))
-        rows = (await conn.execute(Explain("EXPLAIN QUERY PLAN", statement))).all()
-        return _sqlite_plan([row[3] for row in rows])
-
-
-def _postgres_plan(document: list[dict[str, Any]]) -> Plan:
-    searches: dict[str, dict[str, str]] = {}
-    scans: set[str] = set()
-    sorts = False
-
-    def walk(node: dict[str, Any], heap: str | None) -> None:
-        nonlocal sorts
-        kind = node["Node Type"]
-        table = node.get("Relation Name") or heap  # a bitmap index scan's table is its parent's
-        if kind in {"Sort", "Incremental Sort"}:
-            sorts = True
-        elif kind in {"Seq Scan", "Tid Scan", "Tid Range Scan"} and table:
-            scans.add(table)
-        elif kind in {"Index Scan", "Index Only Scan", "Bitmap Index Scan"} and table:
-            if "Index Cond" in node:
-                searches.setdefault(table, {})[node["Index Name"]] = node["Index Cond"]
-            else:
-                scans.add(table)  # an ordered walk over the whole index
-        for child in node.get("Plans", []):
-            walk(child, table if kind == "Bitmap Heap Scan" else None)
-
-    walk(document[0]["Plan"], None)
-    return Plan("postgresql", json.dumps(document, indent=1), searches, scans, sorts)
-
-
-def _sqlite_plan(details: list[str]) -> Plan:
-    searches: dict[str, dict[str, str]] = {}
-    scans: set[str] = set()
-    for detail in details:
-        words = detail.split()
-        if words[0] == "SEARCH" and "INDEX" in words:
-            index = words[words.index("INDEX") + 1]
-            searches.setdefault(words[1], {})[index] = detail.split(index, 1)[1]
-        elif words[0] == "SEARCH":
-            searches.setdefault(words[1], {})["<rowid>"] = detail
-        elif words[0] == "SCAN":
-            scans.add(words[1])
-    sorts = any("USE TEMP B-TREE" in d for d in details)
-    return Plan("sqlite", "\n".join(details), searches, scans, sorts)
-
-
-def _leading(table: str, key: tuple[str, ...]) -> set[str]:
-    """The table's indexes whose leading columns are ``key``."""
-    return {
-        str(index.name)
-        for index in ChatSession.metadata.tables[table].indexes
-        if tuple(c.name for c in index.columns)[: len(key)] == key
-    }
-
-
-def assert_keyed_and_unsorted(
-    plan: Plan, table: str, key: tuple[str, ...], indexes: set[str] | None = None
-) -> None:
-    """``table`` is searched by ``key`` through ``indexes`` (default: any led by ``key``)."""
-    allowed = _leading(table, key) if indexes is None else indexes
-    assert allowed <= _leading(table, key), f"{sorted(allowed)} are not led by {key}"
-    assert table not in plan.full_scans, f"{table} is scanned whole:\n{plan.text}"
-    used = plan.index_searches.get(table, {})
-    assert used and set(used) <= allowed, (
-        f"{table} is not searched through {sorted(allowed)} (used {sorted(used)}):\n{plan.text}"
-    )
-    for index, condition in used.items():
-        for column in key:
-            assert re.search(rf"\b{column} ?= ?", condition), (
-                f"{index} is not searched by {column}: {condition}\n{plan.text}"
-            )
-    assert not plan.sorts, f"the plan sorts the user's rows:\n{plan.text}"
+__all__ = ["plan_database_url", "seeded"]  # fixtures, used by name
 
 
 # --- the session lists ----------------------------------------------------------------
-
-SHARD_KEY = ("tenant_id", "user_pk")
 
 SESSION_LISTS: dict[str, tuple[SessionOrder, bool, str]] = {
     # name: (order, filtered by domain, the index designed for it)
@@ -384,3 +148,114 @@ async def test_message_list_reads_the_session_index_in_order(
         (*SHARD_KEY, "session_id"),
         {"ix_messages_tenant_id_user_pk_session_id_id"},
     )
+
+
+# --- offset pages and totals (AI-doc paging, AISquare limit/offset) ---------------------
+
+OFFSET_PAGES: dict[str, tuple[SessionOrder, bool, str | None, str]] = {
+    # name: (order, filtered by domain, title search, the order's index)
+    "aisquare-recent": (SessionOrder.RECENT, False, None, "ix_sessions_recent"),
+    "aisquare-in-domain": (SessionOrder.RECENT, True, None, "ix_sessions_domain_recent"),
+    "aidoc-updated": (SessionOrder.UPDATED_DESC, False, None, "ix_sessions_updated"),
+    "aidoc-by-name": (SessionOrder.UPDATED_DESC, False, "topic 1", "ix_sessions_updated"),
+}
+
+
+def _offset_list(seeded: Seeded, name: str) -> tuple[SessionFilter, SessionOrder, str]:
+    order, in_domain, q, index = OFFSET_PAGES[name]
+    return SessionFilter(domain_id=seeded.domain_id if in_domain else None, q=q), order, index
+
+
+@pytest.mark.parametrize("offset", [0, 300], ids=["page-1", "deep-page"])
+@pytest.mark.parametrize("name", list(OFFSET_PAGES))
+async def test_offset_page_skips_and_filters_on_the_index_alone(
+    seeded: Seeded, name: str, offset: int
+) -> None:
+    """The deferred join: OFFSET/LIMIT (and the title filter) over the order's index
+    without reading rows; then the page's rows by primary key, sorted as a page."""
+    flt, order, index = _offset_list(seeded, name)
+    stmt = session_rows.select_session_page(
+        seeded.tenant_id, seeded.user_pk, flt, order, offset=offset, limit=10
+    )
+
+    plan = await explain(seeded, stmt)
+
+    assert_index_only(plan, "sessions", {index})
+    assert plan.page_sorts_only, f"a sort runs over more than the page:\n{plan.text}"
+
+
+@pytest.mark.parametrize("name", list(OFFSET_PAGES))
+async def test_seeking_an_offset_reads_the_index_alone(seeded: Seeded, name: str) -> None:
+    """Where an unlimited stream from an offset starts: the sort key at that position."""
+    flt, order, index = _offset_list(seeded, name)
+    stmt = session_rows.select_position(seeded.tenant_id, seeded.user_pk, flt, order, 300)
+
+    plan = await explain(seeded, stmt)
+
+    assert_index_only(plan, "sessions", {index})
+    assert not plan.sorts, f"the plan sorts the user's rows:\n{plan.text}"
+
+
+async def test_a_name_filtered_total_is_counted_from_a_covering_index(seeded: Seeded) -> None:
+    """No counter can hold every substring's total: it is counted, but from the index."""
+    flt = SessionFilter(q="topic 1")
+    stmt = session_rows.select_session_count(seeded.tenant_id, seeded.user_pk, flt)
+
+    plan = await explain(seeded, stmt)
+
+    assert_index_only(plan, "sessions", {"ix_sessions_updated", "ix_sessions_title"})
+    assert "domains" not in plan.text, f"the count joins the domains:\n{plan.text}"
+
+
+@pytest.mark.parametrize("in_domain", [False, True], ids=["user", "user-in-domain"])
+async def test_session_totals_are_read_from_the_users_counter_rows(
+    seeded: Seeded, in_domain: bool
+) -> None:
+    domain_id = seeded.domain_id if in_domain else None
+    stmt = select_counted(seeded.tenant_id, seeded.user_pk, archived=False, domain_id=domain_id)
+
+    plan = await explain(seeded, stmt)
+
+    used = plan.index_searches.get("session_counts", {})
+    assert "session_counts" not in plan.full_scans, plan.text
+    assert set(used) and set(used) <= COUNTER_KEYS, plan.text
+    for condition in used.values():
+        assert all(re.search(rf"\b{c} ?= ?", condition) for c in SHARD_KEY), plan.text
+
+
+COUNTER_KEYS = {"pk_session_counts", "sqlite_autoindex_session_counts_1"}  # its primary key
+
+
+async def test_the_total_is_what_count_says(seeded: Seeded) -> None:
+    """The seeded counters (rebuilt as the benchmark's loader does) match COUNT(*)."""
+    for domain_id in (None, seeded.domain_id):
+        flt = SessionFilter(domain_id=domain_id)
+        counted = session_rows.select_session_count(seeded.tenant_id, seeded.user_pk, flt)
+        kept = select_counted(seeded.tenant_id, seeded.user_pk, archived=False, domain_id=domain_id)
+        async with seeded.engine.connect() as conn:
+            assert await conn.scalar(kept) == await conn.scalar(counted) > 0
+
+
+# --- Q&A pages (AI-doc GetChatList) -----------------------------------------------------
+
+ROLE_INDEX = {"ix_messages_tenant_id_user_pk_session_id_role_id"}
+
+
+async def test_a_qa_page_finds_its_question_in_the_role_index(seeded: Seeded) -> None:
+    stmt = message_rows.select_question_id(
+        seeded.tenant_id, seeded.user_pk, seeded.long_session_id, 300
+    )
+
+    plan = await explain(seeded, stmt)
+
+    assert_index_only(plan, "messages", ROLE_INDEX)
+    assert not plan.sorts, f"the plan sorts the session's messages:\n{plan.text}"
+
+
+async def test_the_leading_answer_check_is_two_index_lookups(seeded: Seeded) -> None:
+    stmt = message_rows.select_first_ids(seeded.tenant_id, seeded.user_pk, seeded.long_session_id)
+
+    plan = await explain(seeded, stmt)
+
+    assert_index_only(plan, "messages", ROLE_INDEX)
+    assert not plan.sorts, plan.text

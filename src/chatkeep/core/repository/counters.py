@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import Select, and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatkeep.core.models import ChatSession, Message, SessionCount
@@ -57,6 +58,20 @@ def _order(key: CountKey) -> tuple[bool, str]:
     return key[0], str(key[1])
 
 
+def select_counted(
+    tenant_id: int, user_pk: int, *, archived: bool | None, domain_id: uuid.UUID | None
+) -> Select[Any]:
+    """The sum of the user's counter rows: a primary-key range of a few rows."""
+    stmt = select(func.coalesce(func.sum(SessionCount.sessions), 0)).where(
+        SessionCount.tenant_id == tenant_id, SessionCount.user_pk == user_pk
+    )
+    if archived is not None:
+        stmt = stmt.where(SessionCount.archived == archived)
+    if domain_id is not None:
+        stmt = stmt.where(SessionCount.domain_id == domain_id)
+    return stmt
+
+
 async def counted_sessions(
     db: AsyncSession,
     tenant_id: int,
@@ -66,13 +81,7 @@ async def counted_sessions(
     domain_id: uuid.UUID | None,
 ) -> int:
     """The user's maintained session total, optionally for one archived state / domain."""
-    stmt = select(func.coalesce(func.sum(SessionCount.sessions), 0)).where(
-        SessionCount.tenant_id == tenant_id, SessionCount.user_pk == user_pk
-    )
-    if archived is not None:
-        stmt = stmt.where(SessionCount.archived == archived)
-    if domain_id is not None:
-        stmt = stmt.where(SessionCount.domain_id == domain_id)
+    stmt = select_counted(tenant_id, user_pk, archived=archived, domain_id=domain_id)
     return int(await db.scalar(stmt) or 0)
 
 
