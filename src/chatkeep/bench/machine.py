@@ -24,6 +24,8 @@ def machine_info() -> dict[str, Any]:
         "kernel": platform.release(),
         "os": platform.platform(),
         "python": platform.python_version(),
+        # Other work on the machine skews every figure: the report shows how busy it was.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "libraries": {name: _version(name) for name in LIBRARIES},
     }
 

@@ -77,7 +77,8 @@ def run_markdown(result: dict[str, Any]) -> str:
         "",
         f"Measured {result['measured_at']} on {machine['cpu_model']}, {machine['cpus']} CPUs, "
         f"{machine['memory_gb']} GB RAM, Linux {machine['kernel']}, Python {machine['python']}; "
-        f"{result['database']}.",
+        f"{result['database']}. Load average (1, 5, 15 min) at the start "
+        f"{machine.get('load_average_at_start')}, at the end {machine.get('load_average')}.",
         "",
         "Libraries: " + ", ".join(f"{k} {v}" for k, v in machine["libraries"].items()) + ".",
         "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ def run_size(options: BenchOptions, size: str, say: Say) -> dict[str, Any]:
     label = size_label(parse_size(size))
     db = bench_database(options.base_url, label, options.seed, options.data_dir)
     say(f"[{db.backend} {label}] data set in {db.url}")
+    load_before = [round(x, 2) for x in os.getloadavg()]
     data, reused = asyncio.run(_prepare(db, label, options, say))
     settings = bench_settings(db.url)
     env = bench_environment(db.url)
@@ -79,7 +81,8 @@ def run_size(options: BenchOptions, size: str, say: Say) -> dict[str, Any]:
     return {
         "backend": db.backend, "size": label, "sessions": data.sessions,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(), "database": asyncio.run(_db_version(settings)),
+        "machine": {**machine_info(), "load_average_at_start": load_before},
+        "database": asyncio.run(_db_version(settings)),
         "dataset": {**data.__dict__, "keys": sorted(data.keys), "reused": reused,
                     "name_query": NAME_QUERY},
         "settings": _settings_note(options, server_pinned),
