@@ -34,7 +34,7 @@ async def test_every_request_is_one_json_line_without_the_key(
     assert response.status_code == 200
     [line] = access_lines(caplog)
     assert set(line) == {
-        "time", "request_id", "method", "route", "status", "duration_ms", "credential"
+        "time", "request_id", "method", "route", "status", "duration_ms", "credential", "worker"
     }  # fmt: skip
     assert line["request_id"] == response.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", line["request_id"])

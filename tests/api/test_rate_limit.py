@@ -6,9 +6,11 @@ Each test builds its own app with a small budget (the shared fixture's is the de
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from fastapi import FastAPI
 from chatkeep.api.ratelimit import RateLimiter
 from chatkeep.api.state import AppState
 from chatkeep.app import create_app
+from chatkeep.core.errors import RateLimited
 from chatkeep.settings import Settings
 from tests.api.aidoc.wire import SESSION_LIST, error
 from tests.factories import World
@@ -173,6 +176,35 @@ async def test_a_new_window_restores_the_budget_and_idle_counters_are_pruned(
         assert "cred-a" in ids
     finally:
         await state.engine.dispose()
+
+
+def _admitted_in_this_process(database_url: str, credential: str, attempts: int) -> int:
+    """Run in a child process: ``attempts`` concurrent hits; how many were admitted."""
+
+    async def main() -> int:
+        limiter = RateLimiter(database_url, limit=BUDGET, window_seconds=WINDOW)
+        results = await asyncio.gather(
+            *(limiter.hit(credential) for _ in range(attempts)), return_exceptions=True
+        )
+        engine = await limiter._engine_ready()
+        await engine.dispose()
+        assert all(r is None or isinstance(r, RateLimited) for r in results), results
+        return sum(r is None for r in results)
+
+    return asyncio.run(main())
+
+
+def test_counts_are_exact_across_processes(database_url: str) -> None:
+    """Two OS processes spending one credential's budget through one shared store."""
+    while time.time() % WINDOW > WINDOW - 5:
+        time.sleep(1)
+    credential = f"cross-process-{time.time_ns()}"
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        admitted = list(
+            pool.map(_admitted_in_this_process, [database_url] * 2, [credential] * 2, [BUDGET] * 2)
+        )
+    assert sum(admitted) == BUDGET  # 2 x BUDGET attempts, exactly BUDGET admitted
 
 
 def test_zero_turns_the_limit_off(settings: Settings) -> None:

@@ -9,6 +9,7 @@ path or query, and the credential by its id — never a key, secret or signature
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import uuid
@@ -104,5 +105,6 @@ def _log(scope: Scope, route: str, status: int, seconds: float, request_id: str)
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
         "credential": state.get("credential_id"),
+        "worker": os.getpid(),  # which `serve --workers N` process answered
     }
     access_log.info(orjson.dumps(line).decode())
