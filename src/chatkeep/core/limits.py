@@ -32,7 +32,13 @@ def check_system_context(text: str) -> None:
 
 
 def check_metadata(metadata: dict[str, Any]) -> None:
-    if len(orjson.dumps(metadata)) > METADATA_MAX_BYTES:
+    try:
+        size = len(orjson.dumps(metadata))
+    except orjson.JSONEncodeError:  # valid JSON in, but e.g. an integer past 64 bits
+        raise InvalidArgument(
+            "metadata", "must hold only integers that fit in 64 bits (use a string)"
+        ) from None
+    if size > METADATA_MAX_BYTES:
         raise InvalidArgument("metadata", f"must serialise to at most {METADATA_MAX_BYTES} bytes")
 
 
