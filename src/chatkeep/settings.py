@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_message_bytes: int = Field(default=256 * 1024, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL: a statement still unanswered after this many seconds fails (503), so a
+    # hung or partitioned database cannot hold workers forever; 0 means no limit.
+    db_statement_timeout_seconds: float = Field(default=30, ge=0)
     log_level: str = "info"
     # Requests one credential may make per fixed window (all dialects, all workers
     # together); 0 turns the limit off. See README "Security and limits".

@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -65,9 +66,32 @@ class Cluster:
         """``immediate`` is a crash (recovery from WAL at the next start); ``fast`` is clean."""
         self._pg_ctl("-m", mode, "-w", "stop")
 
+    def freeze(self, sig: signal.Signals = signal.SIGSTOP) -> None:
+        """SIGSTOP every server process: a hung host, sockets open but nothing answers."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, sig)  # first, so it forks no new backend meanwhile
+        # Each backend calls setsid(), so the process group holds only the postmaster.
+        for child in _children(postmaster):
+            os.kill(child, sig)
+
+    def thaw(self) -> None:
+        self.freeze(signal.SIGCONT)
+
     def running(self) -> bool:
         command = _as_owner([_bin("pg_ctl"), "-D", str(self.data), "status"])
         return subprocess.run(command, capture_output=True).returncode == 0
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
 
 
 @contextmanager

@@ -98,3 +98,63 @@ def test_postgres_restart_under_load(tmp_path: Path, figures: list[str]) -> None
             assert why is None, why
     assert all(o.status == 201 for o in retried), [(o.status, o.body) for o in retried]
     assert_exactly_once(stored, acknowledged, [*acknowledged, *unacknowledged])
+
+
+FREEZE_SECONDS = 15.0  # longer than FROZEN_BOUND: a request waiting for the thaw fails
+STATEMENT_TIMEOUT = 2  # CHATKEEP_DB_STATEMENT_TIMEOUT_SECONDS for this test (default 30)
+# A request may meet the rate-limit counter's 2 s timeout, then its own pool's 5 s connect
+# timeout, before its 503; plus margin for a busy 2-core machine.
+FROZEN_BOUND = 10.0
+
+
+def test_a_hung_postgres_gets_503s_not_hung_workers(tmp_path: Path, figures: list[str]) -> None:
+    """SIGSTOP the database: connections stay open but nothing answers. Requests must
+    still be answered (503) within the connect/statement timeouts, and all recover."""
+    with throwaway_cluster() as cluster:
+        env = server_env(cluster.url, tmp_path)
+        env["CHATKEEP_DB_STATEMENT_TIMEOUT_SECONDS"] = str(STATEMENT_TIMEOUT)
+        server = Server(env, tmp_path / "server.log", workers=1)
+        server.start()
+        try:
+            account = create_account(env)
+            sessions = create_sessions(server.base_url, account.headers, 4)
+            load = AppendLoad(server.base_url, account.headers, sessions, timeout=30)
+            with load, Prober(server.base_url, account.key, timeout=30) as prober:
+                load.wait_for(lambda ledger: len(ledger.acknowledged()) >= 30)
+                cluster.freeze()
+                frozen = time.monotonic()
+                try:
+                    time.sleep(FREEZE_SECONDS)
+                finally:
+                    cluster.thaw()
+                thawed = time.monotonic()
+                recovery = wait_until_ready(server.base_url)
+                after = len(load.ledger.acknowledged())
+                load.wait_for(lambda ledger: len(ledger.acknowledged()) >= after + 30)
+            acknowledged = load.ledger.acknowledged()
+            unacknowledged = load.ledger.unacknowledged()
+            retried = retry_all(server.base_url, account.headers, unacknowledged)
+            stored = read_stored(cluster.url)
+        finally:
+            server.stop()
+    answers = [*prober.answers, *(as_answer(o) for o in load.ledger.snapshot())]
+    during = [a for a in answers if frozen <= a.started and a.started + a.seconds <= thawed]
+    statuses = sorted({(a.dialect, a.status) for a in answers})
+    slowest = max(a.seconds for a in answers)
+    figures.append(
+        f"database frozen {FREEZE_SECONDS:.0f} s: {len(answers)} requests, {len(during)} "
+        f"answered wholly inside the freeze ({sum(a.status == 503 for a in during)} x 503); "
+        f"statuses {statuses}; slowest answer {slowest:.2f} s; ready {recovery:.2f} s "
+        f"after thawing; {len(acknowledged)} appends acknowledged, "
+        f"{found_once(stored, acknowledged)} found exactly once"
+    )
+    assert all(a.status is not None for a in answers), "a request got no HTTP answer"
+    assert slowest <= FROZEN_BOUND
+    assert {a.status for a in answers} <= {200, 201, 503}
+    assert during and all(a.status == 503 for a in during)
+    for answer in answers:
+        if answer.status == 503:
+            why = unavailable_problem(answer.dialect, answer.content_type, answer.body)
+            assert why is None, why
+    assert all(o.status == 201 for o in retried), [(o.status, o.body) for o in retried]
+    assert_exactly_once(stored, acknowledged, [*acknowledged, *unacknowledged])

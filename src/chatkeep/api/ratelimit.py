@@ -19,12 +19,15 @@ Counters of idle credentials are pruned by each process at most once per window.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from starlette.requests import Request
@@ -38,6 +41,10 @@ if TYPE_CHECKING:
     from chatkeep.api.state import AppState
 
 SIDE_FILE_SUFFIX = "-ratelimit"
+
+COUNTER_TIMEOUT_SECONDS = 2
+
+log = logging.getLogger("chatkeep.ratelimit")
 
 
 class RateLimiter:
@@ -53,12 +60,19 @@ class RateLimiter:
         """Count a request; raise ``RateLimited`` once the window's budget is spent."""
         now = time.time()
         window_start = int(now // self.window) * self.window
-        engine = await self._engine_ready()
-        async with engine.connect() as conn:
-            hits = await rate_limits.count_hit(conn, credential_id, window_start)
-            if now >= self._next_prune:
-                self._next_prune = now + self.window
-                await rate_limits.prune(conn, window_start - self.window)
+        try:
+            engine = await self._engine_ready()
+            async with engine.connect() as conn:
+                hits = await rate_limits.count_hit(conn, credential_id, window_start)
+                if now >= self._next_prune:
+                    self._next_prune = now + self.window
+                    await rate_limits.prune(conn, window_start - self.window)
+        except (DBAPIError, OSError, PoolTimeout) as exc:
+            # Fail open: a counter store that cannot count (disk full or read-only, server
+            # down or hung) must not turn reads that would still work into 503s. The fault
+            # suite (tests/faults) checks this.
+            log.warning("rate-limit store unavailable, request admitted: %s", type(exc).__name__)
+            return
         if hits > self.limit:
             raise RateLimited(max(1, math.ceil(window_start + self.window - now)))
 
@@ -92,8 +106,13 @@ class RateLimiter:
 def _counter_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
         return create_async_engine(
-            url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=True
-        )
+            url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=True,
+            # An upsert takes milliseconds: a store silent for longer is down, and the
+            # request goes on uncounted (see hit()) rather than waiting on it.
+            pool_timeout=COUNTER_TIMEOUT_SECONDS,
+            connect_args={"timeout": COUNTER_TIMEOUT_SECONDS,
+                          "command_timeout": COUNTER_TIMEOUT_SECONDS},
+        )  # fmt: skip
     database = url.database
     if database and database != ":memory:":
         url = url.set(database=database + SIDE_FILE_SUFFIX)

@@ -16,6 +16,12 @@ from chatkeep.settings import Settings
 # requests never deadlock upgrading a read lock; reads keep a plain deferred BEGIN.
 SQLITE_WRITE = "chatkeep_sqlite_write"
 
+# PostgreSQL: give up (and answer 503) rather than wait. Connecting to a healthy server
+# takes milliseconds; asyncpg's default of 60 s would hold a request that long when the
+# host is unreachable. POOL_TIMEOUT bounds the wait for a free pooled connection.
+CONNECT_TIMEOUT_SECONDS = 5
+POOL_TIMEOUT_SECONDS = 10
+
 
 class DatabaseURLError(ValueError):
     """The configured database URL names no backend chatkeep supports."""
@@ -47,7 +53,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        # A pooled connection is checked before use, so the first request after a
+        # database restart reconnects instead of failing on a dead socket.
         pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={
+            "timeout": CONNECT_TIMEOUT_SECONDS,
+            "command_timeout": settings.db_statement_timeout_seconds or None,
+        },
     )
 
 
