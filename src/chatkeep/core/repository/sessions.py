@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from chatkeep.core.cursor import KeyValue
 from chatkeep.core.models import ChatSession, Domain, User
+from chatkeep.core.repository.dialect import ContainsFolded
 from chatkeep.core.types import SessionFilter, SessionOrder, SessionRecord
 
 S = ChatSession
@@ -49,7 +50,7 @@ def _conditions(tenant_id: int, user_pk: int, flt: SessionFilter) -> list[Column
     if flt.pinned is not None:
         where.append(S.is_pinned == flt.pinned)
     if flt.q:
-        where.append(S.title.icontains(flt.q, autoescape=True))
+        where.append(ContainsFolded(S.title.expression, flt.q))
     return where
 
 
