@@ -129,6 +129,7 @@ async def append_message(
 def _validate(uow: UnitOfWork, new: NewMessage) -> None:
     if new.role not in MESSAGE_ROLES:
         raise InvalidArgument("role", f"must be one of {', '.join(MESSAGE_ROLES)}")
+    limits.check_text(new.content, "content")
     max_bytes = uow.config.max_message_bytes
     if len(new.content.encode()) > max_bytes:
         raise InvalidArgument("content", f"must be at most {max_bytes} bytes (UTF-8)")

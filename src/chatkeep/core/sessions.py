@@ -37,6 +37,7 @@ async def list_sessions(
 ) -> Page[SessionRecord]:
     require(principal, Scope.SESSIONS_READ, "list sessions")
     limits.check_limit(query.limit)
+    _check_filter(query.filter)
     subject = await resolve_subject(uow, principal, query.filter.user_id, create=False)
     if subject.user_pk is None:
         return Page([], None)
@@ -69,6 +70,7 @@ async def stream_sessions(
     the sort key at that position from the index, then continues as a keyset walk.
     """
     require(principal, Scope.SESSIONS_READ, "list sessions")
+    _check_filter(flt)
     subject = await resolve_subject(uow, principal, flt.user_id, create=False)
     if subject.user_pk is None:
         return
@@ -89,6 +91,7 @@ async def stream_sessions(
 
 async def count_sessions(uow: UnitOfWork, principal: Principal, flt: SessionFilter) -> int:
     require(principal, Scope.SESSIONS_READ, "list sessions")
+    _check_filter(flt)
     subject = await resolve_subject(uow, principal, flt.user_id, create=False)
     if subject.user_pk is None:
         return 0
@@ -99,6 +102,11 @@ async def count_sessions(uow: UnitOfWork, principal: Principal, flt: SessionFilt
         )  # fmt: skip
     # A title search cannot be kept in a counter: counted from a covering index instead.
     return await rows.count_sessions(uow.db, subject.tenant_id, subject.user_pk, flt)
+
+
+def _check_filter(flt: SessionFilter) -> None:
+    if flt.q is not None:
+        limits.check_text(flt.q, "q")
 
 
 async def get_session(

@@ -22,6 +22,7 @@ WIRE_FIELDS = {
     "parent_id": "parentFolderId",
     "domain_id": "folderId",
     "limit": "pageSize",
+    "q": "name",  # the session-list filter
 }
 
 NOT_FOUND = {
