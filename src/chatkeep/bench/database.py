@@ -20,7 +20,7 @@ from chatkeep.bench.load import LoadedDataset
 from chatkeep.db.migrate import alembic_config
 
 DATA_DIR = Path("bench/data")
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # bumped when the data set's shape changes: older sets reload
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 HEAVY_MAX = 100_000
 TYPICAL_SESSIONS = 40  # the scenarios' typical user, identical at every size
-WRITER_USER = "bench-writer"  # the writes scenario's own user: lists never see its rows
+# The writes scenario's own users, one per connection (up to this many): different users
+# writing at once, as in a chat service; lists never see their rows.
+WRITER_USERS = tuple(f"bench-writer-{i}" for i in range(16))
 TENANTS = 4
 DOMAINS_PER_TENANT = 8  # plus each tenant's Default
 PINNED_SHARE = 0.02

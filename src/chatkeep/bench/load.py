@@ -25,7 +25,7 @@ from chatkeep.api.deps import unit_of_work
 from chatkeep.api.state import AppState
 from chatkeep.bench.dataset import (
     DOMAIN_NAMES,
-    WRITER_USER,
+    WRITER_USERS,
     DatasetPlan,
     PlannedSession,
     plan_sessions,
@@ -119,8 +119,9 @@ async def _create_users(state: AppState, plan: DatasetPlan, progress: bool) -> l
 
 
 async def _create_keys(state: AppState, plan: DatasetPlan) -> dict[str, str]:
-    """A user key for each user a scenario acts as; the writer gets its own user."""
-    who = ["typical", WRITER_USER] + [u.user_id for u in plan.users if u.user_id[:6] == "heavy-"]
+    """A user key for each user a scenario acts as; the writers are users of their own."""
+    heavy = [u.user_id for u in plan.users if u.user_id.startswith("heavy-")]
+    who = ["typical", *heavy, *WRITER_USERS]
     keys: dict[str, str] = {}
     async with unit_of_work(state, write=True) as uow:
         for user_id in who:

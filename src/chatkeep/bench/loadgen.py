@@ -57,8 +57,9 @@ class LoadSpec:
     duration: float
     requests: list[WireRequest]  # each connection cycles through these
     server_pid: int | None = None
-    # Writes: each connection creates a session (requests[0], a native POST /v1/sessions)
-    # and then sends requests[1] as an append to it this many times, then starts over.
+    # Writes: requests come in (create, append) pairs, connection k using pair k (mod the
+    # pairs): it creates a session (a native POST /v1/sessions), appends to it this many
+    # times, and starts over.
     appends_per_session: int = 0
 
     @classmethod
@@ -142,7 +143,7 @@ async def _drive(spec: LoadSpec, tally: _Tally, offset: int) -> None:
         try:
             while time.perf_counter() < tally.end and not conn.lost.done():
                 if spec.appends_per_session:
-                    await _write_cycle(spec, conn, tally, host)
+                    await _write_cycle(spec, conn, tally, host, offset)
                     continue
                 began = time.perf_counter()
                 status = await conn.exchange(plain[step % len(plain)])
@@ -156,9 +157,12 @@ async def _drive(spec: LoadSpec, tally: _Tally, offset: int) -> None:
                 conn.transport.close()
 
 
-async def _write_cycle(spec: LoadSpec, conn: _Connection, tally: _Tally, host: str) -> None:
+async def _write_cycle(
+    spec: LoadSpec, conn: _Connection, tally: _Tally, host: str, connection: int
+) -> None:
     """Create a session, then append to it: the chat app's write path."""
-    create, append = spec.requests[0], spec.requests[1]
+    pair = connection % (len(spec.requests) // 2)
+    create, append = spec.requests[2 * pair], spec.requests[2 * pair + 1]
     began = time.perf_counter()
     status = await conn.exchange(create.encode(host), keep_body=True)
     tally.record(create.kind, began, time.perf_counter(), status)

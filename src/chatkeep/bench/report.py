@@ -105,6 +105,10 @@ def run_markdown(result: dict[str, Any]) -> str:
     for name, s in result["scenarios"].items():
         for note in s.get("notes", []):
             lines.append(f"* `{name}`: {note}")
+    if "writes" in result["scenarios"]:
+        lines.append(f"* `writes`: req/s is message appends/s; its latencies are from the "
+                     f"c={cfg['concurrency']} pass (creates and appends together), one writer "
+                     "user per connection")  # fmt: skip
     lines += ["", "## Targets (this run)", "", *targets.markdown(targets.judge_run(result)), ""]
     return "\n".join(lines)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from chatkeep.bench.dataset import NAME_QUERY, WRITER_USER
+from chatkeep.bench.dataset import NAME_QUERY, WRITER_USERS
 from chatkeep.bench.load import LoadedDataset
 from chatkeep.bench.loadgen import WireRequest
 
@@ -78,18 +78,29 @@ def build_scenarios(data: LoadedDataset, client: httpx.Client) -> list[Scenario]
         Scenario("native_list_deep", f"native cursor list page {page}, heavy user",
                  [get("GET", f"{NATIVE_LIST}?limit={NATIVE_PAGE_SIZE}&cursor={cursor}",
                       _bearer(heavy))], notes=cursor_note),
-        writes_scenario(data.keys[WRITER_USER]),
+        writes_scenario([data.keys[w] for w in WRITER_USERS]),
     ]  # fmt: skip
 
 
-def writes_scenario(key: str) -> Scenario:
-    create = WireRequest("POST", NATIVE_LIST, _bearer(key),
-                         json.dumps({"title": "bench write"}), kind="create")  # fmt: skip
-    append = WireRequest("POST", f"{NATIVE_LIST}/{{id}}/messages", _bearer(key),
-                         json.dumps({"role": "user", "content": "What changed since Q3?"}),
-                         kind="append")  # fmt: skip
+def writes_scenario(keys: list[str]) -> Scenario:
+    """Per writer user a (create, append) pair; connection k writes as user k."""
+    requests: list[WireRequest] = []
+    for key in keys:
+        requests.append(
+            WireRequest(
+                "POST",
+                NATIVE_LIST,
+                _bearer(key),
+                json.dumps({"title": "bench write"}),
+                kind="create",
+            )
+        )
+        requests.append(WireRequest(
+            "POST", f"{NATIVE_LIST}/{{id}}/messages", _bearer(key),
+            json.dumps({"role": "user", "content": "What changed since Q3?"}), kind="append",
+        ))  # fmt: skip
     return Scenario("writes", f"session create + {APPENDS_PER_SESSION} message appends",
-                    [create, append], writes=True)  # fmt: skip
+                    requests, writes=True)  # fmt: skip
 
 
 def _deep_page(heavy_sessions: int) -> tuple[int, str | None]:
