@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from chatkeep.bench import measure, scenarios, sqlfloor
 from chatkeep.bench.database import BenchDatabase, bench_database
@@ -58,7 +59,8 @@ def run_size(options: BenchOptions, size: str, say: Say) -> dict[str, Any]:
     """Everything measured at one size, as the JSON the report is written from."""
     label = size_label(parse_size(size))
     db = bench_database(options.base_url, label, options.seed, options.data_dir)
-    say(f"[{db.backend} {label}] data set in {db.url}")
+    shown = make_url(db.url).render_as_string(hide_password=True)  # never print a password
+    say(f"[{db.backend} {label}] data set in {shown}")
     load_before = [round(x, 2) for x in os.getloadavg()]
     data, reused = asyncio.run(_prepare(db, label, options, say))
     settings = bench_settings(db.url)
