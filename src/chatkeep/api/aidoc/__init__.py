@@ -7,10 +7,11 @@ from fastapi import APIRouter
 
 from chatkeep.api.aidoc import folders, sessions
 from chatkeep.api.aidoc.errors import render_aidoc_problem
+from chatkeep.api.openapi_errors import AIDOC_ERRORS
 
 PREFIXES = ("/api/v2/aidoc", "/api/v1/aidoc")
 
-router = APIRouter(tags=["aidoc"])
+router = APIRouter(tags=["aidoc"], responses=AIDOC_ERRORS)
 router.include_router(sessions.router)
 router.include_router(folders.router)
 

@@ -5,8 +5,9 @@ from fastapi import APIRouter
 from chatkeep.api.aisquare import messages, sessions
 from chatkeep.api.aisquare.errors import render_aisquare_problem
 from chatkeep.api.aisquare.routing import PREFIX
+from chatkeep.api.openapi_errors import AISQUARE_ERRORS
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter(prefix=PREFIX, responses=AISQUARE_ERRORS)
 router.include_router(sessions.router)
 router.include_router(messages.router)
 

@@ -26,7 +26,16 @@ from chatkeep.core.uow import UnitOfWork
 
 router = APIRouter(prefix="/chat-sessions", tags=["aisquare"])
 
-DomainIdQuery = Annotated[WireUUID, Query(description="Filter chat sessions by the domain UID.")]
+# An empty value means "no filter" (django-filter's behaviour), so the document says so.
+DomainIdQuery = Annotated[
+    WireUUID,
+    Query(
+        description="Filter chat sessions by the domain UID; empty means no filter.",
+        json_schema_extra={
+            "anyOf": [{"type": "string", "format": "uuid"}, {"type": "string", "maxLength": 0}]
+        },
+    ),
+]
 
 
 @route(

@@ -3,8 +3,9 @@
 from fastapi import APIRouter
 
 from chatkeep.api.native import domains, me, messages, sessions
+from chatkeep.api.openapi_errors import NATIVE_ERRORS
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=NATIVE_ERRORS)
 router.include_router(me.router)
 router.include_router(domains.router)
 router.include_router(sessions.router)
