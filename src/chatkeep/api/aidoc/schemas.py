@@ -20,6 +20,7 @@ from chatkeep.core.types import DomainRecord, SessionRecord
 T = TypeVar("T")
 PAGE_SIZE_DEFAULT = 10
 PAGE_SIZE_MAX = PAGE_MAX  # 100
+FOLDER_ID_MAX = 36  # a UUID's text
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -74,7 +75,9 @@ class ChatListRequest(AidocModel):
 
 class AddFolderRequest(AidocModel):
     folder_name: StrictStr = Field(max_length=NAME_MAX)
-    parent_folder_id: StrictStr | None = Field(default=None, description='"0" or empty: the root.')
+    parent_folder_id: StrictStr | None = Field(
+        default=None, max_length=FOLDER_ID_MAX, description='"0" or empty: the root.'
+    )
 
 
 # --- responses ------------------------------------------------------------------------

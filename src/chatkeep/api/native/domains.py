@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from chatkeep.api.deps import DbUnit
 from chatkeep.api.native.deps import CurrentPrincipal
-from chatkeep.api.native.schemas import DomainCreate, DomainOut, DomainUpdate, Page
+from chatkeep.api.native.schemas import CursorParam, DomainCreate, DomainOut, DomainUpdate, Page
 from chatkeep.core import domains
 from chatkeep.core.limits import PAGE_MAX
 from chatkeep.core.types import UNSET, DomainChanges, DomainListQuery
@@ -22,7 +22,7 @@ async def list_domains(
     parent_id: uuid.UUID | None = None,
     roots_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
 ) -> Page[DomainOut]:
     query = DomainListQuery(parent_id=parent_id, roots_only=roots_only, limit=limit, cursor=cursor)
     page = await domains.list_domains(uow, principal, query)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from chatkeep.api.deps import DbUnit
 from chatkeep.api.native.deps import CurrentPrincipal
-from chatkeep.api.native.schemas import MessageCreate, MessageOut, Page
+from chatkeep.api.native.schemas import CursorParam, MessageCreate, MessageOut, Page
 from chatkeep.api.native.sessions import UserIdParam
 from chatkeep.core import messages
 from chatkeep.core.limits import PAGE_MAX
@@ -23,7 +23,7 @@ async def list_messages(
     principal: CurrentPrincipal,
     newest_first: bool = False,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     user_id: UserIdParam = None,
 ) -> Page[MessageOut]:
     query = MessageListQuery(

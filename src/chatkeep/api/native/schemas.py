@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
-from chatkeep.core.limits import SYSTEM_CONTEXT_MAX
+from chatkeep.core.limits import CURSOR_MAX, SYSTEM_CONTEXT_MAX
 from chatkeep.core.models import NAME_MAX, TITLE_MAX, USER_ID_MAX
 from chatkeep.core.types import DomainRecord, MessageRecord, SessionRecord
 
 T = TypeVar("T")
+
+CursorParam = Annotated[
+    str | None, Query(max_length=CURSOR_MAX, description="`next_cursor` of the previous page.")
+]
 
 
 class RequestModel(BaseModel):

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from chatkeep.api.deps import DbUnit
 from chatkeep.api.native.deps import CurrentPrincipal
-from chatkeep.api.native.schemas import Page, SessionCreate, SessionOut, SessionUpdate
+from chatkeep.api.native.schemas import CursorParam, Page, SessionCreate, SessionOut, SessionUpdate
 from chatkeep.core import sessions
 from chatkeep.core.limits import PAGE_MAX
 from chatkeep.core.models import USER_ID_MAX
@@ -44,7 +44,7 @@ async def list_sessions(
     user_id: UserIdParam = None,
     order: Literal["recent", "created", "-created", "title"] = "recent",
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
 ) -> Page[SessionOut]:
     query = SessionListQuery(
         filter=SessionFilter(
