@@ -168,7 +168,11 @@ async def test_rebuild_counters_repairs_rows_written_behind_the_services(world: 
         source = (await uow.db.execute(sa.select(s).where(s.id == template.id))).scalar_one()
         made = []
         for n in range(30):
-            row = {c.key: getattr(source, c.key) for c in sa.inspect(s).column_attrs}
+            row = {
+                c.key: getattr(source, c.key)
+                for c in sa.inspect(s).column_attrs
+                if c.columns[0].computed is None  # the database fills title_folded
+            }
             row.update(id=None, uuid=uuid.uuid4(), title=f"bulk {n}", archived=n % 3 == 0,
                        message_count=99, qa_pair_count=99)  # fmt: skip
             made.append(row)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     ForeignKey,
     Index,
     Integer,
@@ -109,11 +110,12 @@ class ChatSession(Base):
         ),
         Index("ix_sessions_created", "tenant_id", "user_pk", "archived", "created_at", "id"),
         Index("ix_sessions_title", "tenant_id", "user_pk", "archived", "title", "id"),
-        # title last (after the unique id, so it changes no order): AI-doc's name-filtered
-        # page and total are then answered from this index alone, never from the table.
+        # The titles last (after the unique id, so they change no order): AI-doc's
+        # name-filtered page and total are answered from this index alone (SQLite
+        # searches title, PostgreSQL title_folded; see repository/dialect.py).
         Index(
             "ix_sessions_updated",
-            "tenant_id", "user_pk", "archived", "updated_at", "id", "title",
+            "tenant_id", "user_pk", "archived", "updated_at", "id", "title", "title_folded",
         ),
         Index(None, "domain_id"),
     )  # fmt: skip
@@ -124,6 +126,12 @@ class ChatSession(Base):
     user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     domain_id: Mapped[UUID] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    # lower(title), computed by the database (so bulk loads get it too): PostgreSQL's
+    # title search compares it instead of calling lower() on every title per request.
+    # (Migration 0005 makes it VIRTUAL on SQLite, where ALTER TABLE cannot add STORED.)
+    title_folded: Mapped[str] = mapped_column(
+        String(TITLE_MAX), Computed("lower(title)", persisted=True)
+    )
     system_context: Mapped[str] = mapped_column(Text, default="")
     is_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     pinned_at: Mapped[datetime | None]

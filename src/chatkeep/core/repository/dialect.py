@@ -20,33 +20,38 @@ def upsert_insert(db: AsyncSession, model: Any) -> Any:
 
 
 class ContainsFolded(ColumnElement[bool]):
-    """``column`` contains ``needle``, case-insensitively, ``%`` and ``_`` literal.
+    """A title contains ``needle``, case-insensitively, ``%`` and ``_`` literal.
 
-    PostgreSQL: ``lower(column) LIKE lower(pattern)``. SQLite: a plain ``LIKE``, which
-    already ignores ASCII case, the only case SQLite's ``lower()`` folds: the same
-    matches as lowering both sides, for half the per-row cost on a title search that
-    must read every title of the user (see docs/decisions.md, "List paths at scale").
+    PostgreSQL: ``title_folded LIKE lower(pattern)``, where ``title_folded`` is the
+    stored ``lower(title)``: the same matches as ``lower(title) LIKE lower(pattern)``
+    without a lower() per title per request. SQLite: ``title LIKE pattern``; its LIKE
+    already ignores ASCII case, the only case its ``lower()`` folds (same matches), and
+    it cannot read a generated column from a covering index. A title search reads every
+    title of the user, so this per-row cost is what the name filter costs
+    (docs/decisions.md, "List paths at scale").
     """
 
     inherit_cache = True
     type = Boolean()
     _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads it as a plain class list)
-        ("column", InternalTraversal.dp_clauseelement),
+        ("title", InternalTraversal.dp_clauseelement),
+        ("folded", InternalTraversal.dp_clauseelement),
         ("pattern", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: ColumnElement[str], needle: str) -> None:
+    def __init__(self, title: ColumnElement[str], folded: ColumnElement[str], needle: str) -> None:
         escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
-        self.column = column
+        self.title = title
+        self.folded = folded
         self.pattern = literal(f"%{escaped}%", String())
 
 
 @compiles(ContainsFolded)
 def _contains_folded(element: ContainsFolded, compiler: SQLCompiler, **kw: Any) -> str:
-    folded = func.lower(element.column).like(func.lower(element.pattern), escape="/")
+    folded = element.folded.like(func.lower(element.pattern), escape="/")
     return str(compiler.process(folded, **kw))
 
 
 @compiles(ContainsFolded, "sqlite")
 def _contains_folded_sqlite(element: ContainsFolded, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.column.like(element.pattern, escape="/"), **kw))
+    return str(compiler.process(element.title.like(element.pattern, escape="/"), **kw))

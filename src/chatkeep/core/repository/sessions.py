@@ -50,7 +50,7 @@ def _conditions(tenant_id: int, user_pk: int, flt: SessionFilter) -> list[Column
     if flt.pinned is not None:
         where.append(S.is_pinned == flt.pinned)
     if flt.q:
-        where.append(ContainsFolded(S.title.expression, flt.q))
+        where.append(ContainsFolded(S.title.expression, S.title_folded.expression, flt.q))
     return where
 
 
