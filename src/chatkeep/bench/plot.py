@@ -16,6 +16,7 @@ def plot_latency(runs: list[dict[str, Any]], out: Path) -> Path | None:
 
     matplotlib.use("Agg")  # files only: no display on a server
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import ScalarFormatter
 
     sizes = [r["sessions"] for r in runs]
     names = [n for n, s in runs[-1]["scenarios"].items() if not s["writes"]]
@@ -26,6 +27,9 @@ def plot_latency(runs: list[dict[str, Any]], out: Path) -> Path | None:
         ax.plot(sizes, p50, marker=".", linestyle="--", color=line.get_color(), alpha=0.6)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(sizes, [r["size"] for r in runs])  # 10k, 100k, 1m: the sizes people type
+    ax.yaxis.set_major_formatter(ScalarFormatter())  # 20, not 2x10^1
+    ax.yaxis.set_minor_formatter(ScalarFormatter())
     ax.set_xlabel("sessions in the data set")
     ax.set_ylabel("latency, ms (one connection; solid p99, dashed p50)")
     ax.set_title(f"chatkeep list latency vs data set size ({runs[-1]['backend']})")

@@ -124,10 +124,16 @@ def write_summary(results_dir: Path, backend: str) -> list[Path]:
              "p99 latency in ms at one connection, by data set size:", "",
              "| scenario | " + " | ".join(sizes) + " |",
              "|---|" + "---:|" * len(sizes)]  # fmt: skip
-    for name in runs[-1]["scenarios"]:
+    for name, scenario in runs[-1]["scenarios"].items():
+        if scenario["writes"]:  # no one-connection pass: its own line below
+            continue
         cells = [_ms(targets.figures(r["scenarios"][name])["p99"]) if name in r["scenarios"]
                  else "-" for r in runs]  # fmt: skip
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    appends = [_num(targets.figures(r["scenarios"]["writes"])["rps"]) if "writes" in
+               r["scenarios"] else "-" for r in runs]  # fmt: skip
+    lines += ["", "Message appends/s (writes scenario): " + ", ".join(
+        f"{size}: {a}" for size, a in zip(sizes, appends, strict=True))]  # fmt: skip
     lines += ["", "## Targets", "", *targets.markdown(verdicts), ""]
     for run in runs:
         lines.append(f"* {run['size']}: see [{run_stem(run)}.md]({run_stem(run)}.md)")
