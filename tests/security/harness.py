@@ -69,6 +69,7 @@ class Harness:
         self.world = World(self.app.state.chatkeep)
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self.client = httpx.AsyncClient(transport=transport, base_url="http://chatkeep.test")
+        self.requests = 0  # sent through send(), for the run's figures
 
     def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         return self.portal.call(fn, *args)
@@ -103,6 +104,7 @@ class Harness:
             self.client.request, method, url, headers=headers, content=content
         )
         response = self.call(request)
+        self.requests += 1
         assert response.status_code < 500, (method, url, response.status_code, response.text)
         return Reply(response.status_code, response.json() if response.content else None)
 
