@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, String, func, literal
+from sqlalchemy import Boolean, ColumnElement, String, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -48,7 +48,10 @@ class ContainsFolded(ColumnElement[bool]):
 
 @compiles(ContainsFolded)
 def _contains_folded(element: ContainsFolded, compiler: SQLCompiler, **kw: Any) -> str:
-    folded = element.folded.like(func.lower(element.pattern), escape="/")
+    # lower() of the pattern as a one-row subquery (an InitPlan, run once): written
+    # inline, a generic prepared plan evaluates it again for every title it compares.
+    pattern = select(func.lower(element.pattern)).scalar_subquery()
+    folded = element.folded.like(pattern, escape="/")
     return str(compiler.process(folded, **kw))
 
 
