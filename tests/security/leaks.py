@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkeep.core import access_keys, auth
+from chatkeep.core import access_keys, auth, tenants
 from tests.factories import ISSUED_SECRETS, remember_secret
 
 
@@ -46,7 +46,9 @@ class LeakWatch:
         chatkeep_logger.setLevel(logging.DEBUG)
         self._undo.append(lambda: chatkeep_logger.setLevel(previous_level))
         self._undo.append(lambda: logging.getLogger().removeHandler(self.handler))
-        self._wrap(auth, "new_api_key", lambda result: remember_secret(result[0]))
+        # Wrapped where it is looked up: tenants imported the name itself.
+        for module in (auth, tenants):
+            self._wrap(module, "new_api_key", lambda result: remember_secret(result[0]))
         self._wrap(
             access_keys.AccessKeyCipher, "encrypt", None, secret_arg=2
         )  # (self, access_key_id, secret)

@@ -12,8 +12,9 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from chatkeep.core import auth
+from chatkeep.core import access_keys, auth, tenants
 from chatkeep.core.models import AccessKey, ApiKey
+from chatkeep.core.types import CredentialKind
 from tests.factories import ISSUED_SECRETS, World
 from tests.security.leaks import CapturingHandler, find_leaks
 
@@ -110,6 +111,12 @@ def test_the_suite_wide_log_capture_is_installed_and_catches_a_planted_secret() 
     assert leaks and "ck_planted-not-issued" not in leaks[0]  # reported masked
 
 
-def test_every_key_a_factory_or_the_core_issues_is_registered() -> None:
-    issued, lookup = auth.new_api_key()
-    assert issued in ISSUED_SECRETS and lookup in issued
+async def test_every_key_the_core_issues_is_registered_for_the_leak_check(world: World) -> None:
+    """Issued through the core directly, not the factories: the watch still knows them."""
+    tenant = await world.tenant()
+    async with world.uow() as uow:
+        key = await tenants.create_api_key(
+            uow, tenant, "bob", kind=CredentialKind.USER, scopes=["*"]
+        )
+        pair = await access_keys.create_access_key(uow, tenant, "bob", kind=CredentialKind.USER)
+    assert key.key in ISSUED_SECRETS and pair.access_key_secret in ISSUED_SECRETS
