@@ -35,7 +35,7 @@ from chatkeep.api.deps import unit_of_work
 from chatkeep.api.state import AppState
 from chatkeep.core import sessions, tenants
 from chatkeep.core.auth import authenticate_api_key
-from chatkeep.core.models import ChatSession, Domain, Message, Tenant, User
+from chatkeep.core.models import ChatSession, Domain, Message, User
 from chatkeep.core.types import CredentialKind, Principal, SessionFilter, SessionOrder
 from chatkeep.db.migrate import upgrade_to_head
 from chatkeep.settings import Settings
@@ -44,7 +44,8 @@ PG_ADMIN = os.environ.get(
     "CHATKEEP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 WORDS = ("invoice", "budget", "travel", "kernel", "garden", "python", "tax", "recipe",
-         "contract", "holiday", "lease", "physics", "poetry", "router", "salary", "vaccine")  # fmt: skip
+         "contract", "holiday", "lease", "physics", "poetry", "router", "salary",
+         "vaccine")  # fmt: skip
 TYPICAL_USERS = 200
 TYPICAL_SESSIONS = 50
 LONG_CONVERSATION = 3000  # messages in one session, for GetChatList's last page
@@ -73,8 +74,9 @@ async def seed(state: AppState, heavy_sessions: int) -> tuple[Principal, uuid.UU
     """One tenant: a heavy user, many typical users, one long conversation of the heavy user."""
     async with unit_of_work(state, write=True) as uow:
         tenant = await tenants.create_tenant(uow, "paths")
-        issued = await tenants.create_api_key(uow, "paths", "heavy",
-                                              kind=CredentialKind.SERVICE, scopes=("*",))  # fmt: skip
+        issued = await tenants.create_api_key(
+            uow, "paths", "heavy", kind=CredentialKind.SERVICE, scopes=("*",)
+        )
     async with unit_of_work(state, write=True) as uow:
         principal = await authenticate_api_key(uow, issued.key)
         domain = await uow.db.scalar(sa.select(Domain.id).where(Domain.tenant_id == tenant.id))
@@ -85,7 +87,8 @@ async def seed(state: AppState, heavy_sessions: int) -> tuple[Principal, uuid.UU
     async with state.engine.begin() as conn:
         for external_id, count in users:
             user_pk = await conn.scalar(
-                sa.select(User.id).where(User.tenant_id == tenant.id, User.external_id == external_id)
+                sa.select(User.id)
+                .where(User.tenant_id == tenant.id, User.external_id == external_id)
             ) or await conn.scalar(
                 sa.insert(User).values(tenant_id=tenant.id, external_id=external_id, created_at=t0)
                 .returning(User.id)
