@@ -28,7 +28,7 @@ from alibabacloud_tea_openapi.models import Config
 from chatkeep.api.state import AppState
 from chatkeep.settings import Settings
 from tests.api.aidoc.sdk_signing import SdkSigner
-from tests.conftest import _empty_tables
+from tests.conftest import empty_tables
 from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.anyio
@@ -106,7 +106,7 @@ def server(
 async def _empty_database(url: str) -> None:
     state = AppState.build(Settings(database_url=url, secret_key="unused"))  # type: ignore[arg-type]
     try:
-        await _empty_tables(state)
+        await empty_tables(state)
     finally:
         await state.engine.dispose()
 
