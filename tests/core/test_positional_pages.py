@@ -84,3 +84,11 @@ async def test_offset_pages_are_slices_of_the_ordered_list(world: World) -> None
                         world, principal, flt, order, offset=offset, limit=limit
                     )
                     assert got == sliced[:limit], (order, flt, offset, limit)
+                    numbered = await world.run(
+                        lambda uow, f=flt, o=order, n=offset, k=limit: sessions.page_sessions(
+                            uow, principal, f, o, offset=n, limit=k
+                        ),
+                        write=False,
+                    )
+                    assert [s.id for s in numbered.items] == sliced[:limit]
+                    assert numbered.total == len(everything)

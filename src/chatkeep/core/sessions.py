@@ -18,6 +18,7 @@ from chatkeep.core.repository import sessions as rows
 from chatkeep.core.types import (
     CredentialKind,
     NewSession,
+    OffsetPage,
     Page,
     Principal,
     Scope,
@@ -26,6 +27,7 @@ from chatkeep.core.types import (
     SessionListQuery,
     SessionOrder,
     SessionRecord,
+    Subject,
 )
 from chatkeep.core.uow import UnitOfWork
 
@@ -93,6 +95,34 @@ async def count_sessions(uow: UnitOfWork, principal: Principal, flt: SessionFilt
     require(principal, Scope.SESSIONS_READ, "list sessions")
     _check_filter(flt)
     subject = await resolve_subject(uow, principal, flt.user_id, create=False)
+    return await _total(uow, subject, flt)
+
+
+async def page_sessions(
+    uow: UnitOfWork,
+    principal: Principal,
+    flt: SessionFilter,
+    order: SessionOrder,
+    *,
+    offset: int,
+    limit: int,
+) -> OffsetPage[SessionRecord]:
+    """Sessions ``[offset, offset + limit)`` and the total: a page-numbered list in one
+    authorization and user lookup. A page past the end is empty, with the true total."""
+    require(principal, Scope.SESSIONS_READ, "list sessions")
+    limits.check_limit(limit)
+    _check_filter(flt)
+    subject = await resolve_subject(uow, principal, flt.user_id, create=False)
+    total = await _total(uow, subject, flt)
+    if subject.user_pk is None or offset >= total:  # no offset past the end (or 64 bits)
+        return OffsetPage([], total)
+    user = (subject.tenant_id, subject.user_pk)
+    stmt = rows.select_session_page(*user, flt, order, offset=offset, limit=limit)
+    found = await rows.list_sessions(uow.db, stmt, limit)
+    return OffsetPage([rows.to_record(r, subject.user_id) for r in found], total)
+
+
+async def _total(uow: UnitOfWork, subject: Subject, flt: SessionFilter) -> int:
     if subject.user_pk is None:
         return 0
     if flt.q is None and flt.pinned is None:  # a maintained counter answers it

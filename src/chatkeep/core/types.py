@@ -109,6 +109,14 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class OffsetPage(Generic[T]):
+    """A page found by position (page-numbered wire formats), with the list's total."""
+
+    items: list[T]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class DomainRecord:
     id: UUID
     name: str

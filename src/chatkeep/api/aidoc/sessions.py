@@ -50,17 +50,13 @@ async def session_page(
     """Most recently updated first; a page past the end is empty but keeps the true totals."""
     body = body or SessionListRequest()
     flt = SessionFilter(user_id=body.user_id or None, q=body.name or None)
-    total = await sessions.count_sessions(uow, principal, flt)
     offset = (body.current_page - 1) * body.page_size
-    found = []
-    if offset < total:  # never hand the database an offset past the end (or past 64 bits)
-        order = SessionOrder.UPDATED_DESC
-        stream = sessions.stream_sessions(
-            uow, principal, flt, order, limit=body.page_size, offset=offset
-        )
-        found = [SessionItem.of(s) async for s in stream]
+    page = await sessions.page_sessions(
+        uow, principal, flt, SessionOrder.UPDATED_DESC, offset=offset, limit=body.page_size
+    )
     return SessionListData(
-        session_list=found, total=total, total_page=total_pages(total, body.page_size),
+        session_list=[SessionItem.of(s) for s in page.items], total=page.total,
+        total_page=total_pages(page.total, body.page_size),
         current_page=body.current_page, page_size=body.page_size,
     )  # fmt: skip
 
