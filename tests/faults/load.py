@@ -33,6 +33,7 @@ class Outcome:
     started: float  # time.monotonic() when the request was sent
     body: bytes = b""
     replayed: bool = False  # answered from an earlier commit (Idempotent-Replayed: true)
+    content_type: str = ""
 
     @property
     def acknowledged(self) -> bool:
@@ -79,7 +80,10 @@ def post_append(client: httpx.Client, append: Append) -> Outcome:
         return Outcome(append, None, time.monotonic() - started, started)
     replayed = response.headers.get("Idempotent-Replayed") == "true"
     elapsed = time.monotonic() - started
-    return Outcome(append, response.status_code, elapsed, started, response.content, replayed)
+    return Outcome(
+        append, response.status_code, elapsed, started, response.content, replayed,
+        response.headers.get("content-type", ""),
+    )  # fmt: skip
 
 
 class AppendLoad:

@@ -58,7 +58,7 @@ def assert_clean_503s(outcomes: list[Outcome], others: dict[str, httpx.Response]
     for outcome in outcomes:
         if outcome.status != 201:
             assert outcome.status == 503, outcome.body
-            why = unavailable_problem("native-append", "application/problem+json", outcome.body)
+            why = unavailable_problem("native-append", outcome.content_type, outcome.body)
             assert why is None, why
     for dialect, response in others.items():
         assert response.status_code == 503, (dialect, response.text)
@@ -116,7 +116,10 @@ def post_append_big(client: httpx.Client, append: Append) -> Outcome:
         json={"role": "user", "content": append.content + BIG},
         headers={"Idempotency-Key": append.key},
     )
-    return Outcome(append, response.status_code, 0.0, 0.0, response.content)
+    return Outcome(
+        append, response.status_code, 0.0, 0.0, response.content,
+        content_type=response.headers.get("content-type", ""),
+    )  # fmt: skip
 
 
 def test_a_disk_turned_read_only_refuses_writes_cleanly_and_loses_nothing(
