@@ -11,7 +11,7 @@ from chatkeep.api.ratelimit import RateLimiter
 from chatkeep.core.access_keys import AccessKeyCipher
 from chatkeep.core.cursor import CursorCodec
 from chatkeep.core.uow import CoreConfig
-from chatkeep.db.engine import SQLITE_WRITE, create_engine, create_sessionmaker
+from chatkeep.db.engine import SQLITE_WRITE, create_engine, create_sessionmaker, snapshot_reads
 from chatkeep.settings import Settings
 
 
@@ -39,7 +39,7 @@ class AppState:
         return cls(
             settings=settings,
             engine=engine,
-            reads=create_sessionmaker(engine),
+            reads=create_sessionmaker(snapshot_reads(engine)),
             writes=create_sessionmaker(engine.execution_options(**{SQLITE_WRITE: True})),
             config=CoreConfig(
                 cursors=CursorCodec(server_key),

@@ -87,7 +87,7 @@ async def stream_sessions(
         after = await rows.position(uow.db, *user, flt, order, offset - 1)
         if after is None:
             return
-    async for row in rows.stream_sessions(uow.db, rows.select_sessions(*user, flt, order, after)):
+    async for row in rows.walk_sessions(uow.db, *user, flt, order, after):
         yield rows.to_record(row, subject.user_id)
 
 

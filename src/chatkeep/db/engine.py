@@ -86,3 +86,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get(SQLITE_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def snapshot_reads(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for read transactions: each sees one snapshot across its statements.
+
+    SQLite's read transactions (BEGIN in WAL mode) are snapshots already. PostgreSQL's
+    READ COMMITTED takes a new one per statement, so a total and its page, or the pages
+    of a streamed list, could disagree; REPEATABLE READ costs a read-only transaction
+    nothing (it cannot fail to serialize) and is set in its BEGIN, not by a round trip.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine
