@@ -117,11 +117,12 @@ async def test_a_body_at_the_limit_is_read(
 
 
 @pytest.fixture
-async def impatient(settings: Settings) -> AsyncIterator[tuple[FastAPI, World]]:
-    app = create_app(settings.model_copy(update={"body_timeout_seconds": 0.5}))
-    state: AppState = app.state.chatkeep
+async def impatient(settings: Settings, app: FastAPI) -> AsyncIterator[tuple[FastAPI, World]]:
+    """An app with a 0.5 s body timeout; the shared ``app`` only for its table cleanup."""
+    slow_timeout = create_app(settings.model_copy(update={"body_timeout_seconds": 0.5}))
+    state: AppState = slow_timeout.state.chatkeep
     try:
-        yield app, World(state)
+        yield slow_timeout, World(state)
     finally:
         await state.engine.dispose()
 

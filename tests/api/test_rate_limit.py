@@ -34,16 +34,20 @@ AISQUARE = "/api/v1/qllm/chat-sessions/"
 
 
 @pytest.fixture
-async def limited(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
-    app: FastAPI = create_app(
+async def limited(
+    settings: Settings, app: FastAPI
+) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    """A client of an app with a small budget. Takes the shared ``app`` fixture only for
+    its teardown, which empties the tables this test wrote to."""
+    small_budget = create_app(
         settings.model_copy(
             update={"rate_limit_requests": BUDGET, "rate_limit_window_seconds": WINDOW}
         )
     )
     if time.time() % WINDOW > WINDOW - 5:  # too close to a window's end: start the next
         await asyncio.sleep(WINDOW - time.time() % WINDOW + 0.01)
-    state: AppState = app.state.chatkeep
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    state: AppState = small_budget.state.chatkeep
+    transport = httpx.ASGITransport(app=small_budget, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://chatkeep.test") as c:
             yield c, World(state)
