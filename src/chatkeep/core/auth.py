@@ -17,7 +17,7 @@ from datetime import datetime
 
 from chatkeep.core.clock import utcnow
 from chatkeep.core.errors import Forbidden, InvalidArgument, Unauthenticated
-from chatkeep.core.models import USER_ID_MAX, ApiKey
+from chatkeep.core.models import USER_ID_MAX
 from chatkeep.core.repository import accounts
 from chatkeep.core.types import CredentialKind, Principal, Scope, Subject
 from chatkeep.core.uow import UnitOfWork
@@ -59,21 +59,18 @@ async def authenticate_api_key(uow: UnitOfWork, presented: str) -> Principal:
     if not presented.startswith(KEY_PREFIX) or len(presented) < len(KEY_PREFIX) + _LOOKUP_LEN:
         raise Unauthenticated("Invalid API key.", reason="invalid")
     lookup = presented[len(KEY_PREFIX) : len(KEY_PREFIX) + _LOOKUP_LEN]
-    row = await accounts.find_api_key(uow.db, lookup)
-    if row is None or not hmac.compare_digest(row.secret_hash, hash_key(presented)):
+    found = await accounts.find_api_key(uow.db, lookup)
+    if found is None or not hmac.compare_digest(found[0].secret_hash, hash_key(presented)):
         raise Unauthenticated("Invalid API key.", reason="invalid")
-    if row.revoked_at is not None:
+    key, tenant_name, user_id = found
+    if key.revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.", reason="revoked")
-    if row.expires_at is not None and row.expires_at <= utcnow():
+    if key.expires_at is not None and key.expires_at <= utcnow():
         raise Unauthenticated("This API key has expired.", reason="expired")
-    return await principal_for(uow, row)
-
-
-async def principal_for(uow: UnitOfWork, key: ApiKey) -> Principal:
-    return await credential_principal(
-        uow, key.tenant_id, key.user_pk,
-        kind=CredentialKind(key.kind), scopes=key.scopes,
-        credential_id=str(key.id), expires_at=key.expires_at,
+    return Principal(
+        tenant_id=key.tenant_id, tenant_name=tenant_name, user_pk=key.user_pk, user_id=user_id,
+        kind=CredentialKind(key.kind), scopes=frozenset(key.scopes),
+        credential_id=str(key.id), credential_expires_at=key.expires_at,
     )  # fmt: skip
 
 
@@ -87,16 +84,16 @@ async def credential_principal(
     credential_id: str,
     expires_at: datetime | None = None,
 ) -> Principal:
-    """The principal of any credential form (API key, access-key pair, ...)."""
-    tenant = await accounts.get_tenant(uow.db, tenant_id)
-    user = await accounts.get_user(uow.db, user_pk)
-    if tenant is None or user is None:  # pragma: no cover - foreign keys make this impossible
+    """The principal of any other credential form (access-key pair, ...)."""
+    names = await accounts.owner_names(uow.db, tenant_id, user_pk)
+    if names is None:  # pragma: no cover - foreign keys make this impossible
         raise Unauthenticated("Invalid credential.", reason="invalid")
+    tenant_name, user_id = names
     return Principal(
-        tenant_id=tenant.id,
-        tenant_name=tenant.name,
-        user_pk=user.id,
-        user_id=user.external_id,
+        tenant_id=tenant_id,
+        tenant_name=tenant_name,
+        user_pk=user_pk,
+        user_id=user_id,
         kind=kind,
         scopes=frozenset(scopes),
         credential_id=credential_id,

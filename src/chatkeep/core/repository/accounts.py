@@ -16,8 +16,16 @@ async def find_tenant(db: AsyncSession, name: str) -> Tenant | None:
     return await db.scalar(select(Tenant).where(Tenant.name == name))
 
 
-async def get_tenant(db: AsyncSession, tenant_id: int) -> Tenant | None:
-    return await db.get(Tenant, tenant_id)
+async def owner_names(db: AsyncSession, tenant_id: int, user_pk: int) -> tuple[str, str] | None:
+    """A credential owner's tenant name and user external id, in one query."""
+    row = (
+        await db.execute(
+            select(Tenant.name, User.external_id)
+            .join(User, User.tenant_id == Tenant.id)
+            .where(Tenant.id == tenant_id, User.id == user_pk)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def insert_tenant(db: AsyncSession, name: str, now: datetime) -> Tenant:
@@ -33,10 +41,6 @@ async def find_user(db: AsyncSession, tenant_id: int, external_id: str) -> User 
     )
 
 
-async def get_user(db: AsyncSession, user_pk: int) -> User | None:
-    return await db.get(User, user_pk)
-
-
 async def ensure_user(db: AsyncSession, tenant_id: int, external_id: str, now: datetime) -> User:
     """The user, created if new; safe when two requests name a new user at once."""
     await db.execute(
@@ -49,8 +53,18 @@ async def ensure_user(db: AsyncSession, tenant_id: int, external_id: str, now: d
     return user
 
 
-async def find_api_key(db: AsyncSession, lookup: str) -> ApiKey | None:
-    return await db.scalar(select(ApiKey).where(ApiKey.lookup == lookup))
+async def find_api_key(db: AsyncSession, lookup: str) -> tuple[ApiKey, str, str] | None:
+    """The key with its tenant's name and its user's external id: every request
+    authenticates, so this is one query, not three."""
+    row = (
+        await db.execute(
+            select(ApiKey, Tenant.name, User.external_id)
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .join(User, User.id == ApiKey.user_pk)
+            .where(ApiKey.lookup == lookup)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def insert_api_key(db: AsyncSession, key: ApiKey) -> ApiKey:
