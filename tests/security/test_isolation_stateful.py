@@ -27,6 +27,9 @@ RUN = settings(
     max_examples=14,
     stateful_step_count=30,
     deadline=None,
+    # The same examples every run: CI must not pass or fail by the luck of the draw.
+    derandomize=True,
+    database=None,
     # No shrinking: with a dozen principals per example it can run for many minutes; the
     # failing example printed is still complete and reproducible (its seed is shown).
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -45,8 +48,9 @@ CREDENTIALS = [
      ("sessions:read", "sessions:write", "messages:read"), True),
 ]  # fmt: skip
 TARGET_USERS = [None, "u0", "u1", "u2", "svc"]
-# Any text a store can hold (NUL is refused by design: tests/security/test_bad_input.py).
-TEXT = st.characters(exclude_characters="\x00")
+# Any text a store can hold: UTF-8 encodable (no lone surrogates) and no NUL, both refused
+# by design (tests/security/test_bad_input.py).
+TEXT = st.characters(codec="utf-8", exclude_characters="\x00")
 ARG = st.text(TEXT, min_size=1, max_size=8)  # a new title, or a message's content
 BY_ID_VERBS = ("read", "update", "delete", "append")
 
