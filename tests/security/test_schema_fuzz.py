@@ -37,6 +37,9 @@ SCHEMA.config.checks.negative_data_rejection.expected_statuses = [
     "413",
 ]
 RESENDING_CHECKS = {"ignored_auth", "unsupported_method"}
+# Schemathesis itself passes per-request cookies to httpx, which deprecates them: noise
+# about the fuzzer's transport, not about chatkeep.
+pytestmark = pytest.mark.filterwarnings("ignore:Setting per-request cookies:DeprecationWarning")
 # Schema-valid requests may still be refused for what a schema cannot say (an opaque
 # cursor, a domain that does not exist, a 404 for a random id): see docs/security.md.
 EXCLUDED_CHECKS = {*RESENDING_CHECKS, "positive_data_acceptance"}
