@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.api.aidoc.test_signature_http import refused, send, sessions_listed, signer_for
-from tests.api.aidoc.wire import CHAT_LIST, SESSION_LIST, data
+from tests.api.aidoc.wire import CHAT_LIST, FOLDER_LIST, SESSION_LIST, data
 from tests.factories import World
 
 pytestmark = pytest.mark.anyio
@@ -32,8 +32,10 @@ async def test_lists_answer_while_a_writer_holds_its_transaction(
             chats = await client.post(
                 CHAT_LIST, json={"sessionId": str(session.uuid)}, headers=key.headers
             )
+            folders = await client.post(FOLDER_LIST, json={}, headers=key.headers)
     assert [s["name"] for s in data(listed)["sessionList"]] == ["readable"]
     assert data(chats)["total"] == 0
+    assert folders.status_code == 200, folders.text
 
 
 async def test_a_signed_list_still_refuses_a_replayed_nonce(

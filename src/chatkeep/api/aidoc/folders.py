@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId
+from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId, records_a_nonce
 from chatkeep.api.aidoc.route import AidocRoute
 from chatkeep.api.aidoc.schemas import AddFolderRequest, ChatFolderItem, Envelope, FolderItem
 from chatkeep.api.aidoc.translate import invalid_parameter
-from chatkeep.api.deps import DbUnit
+from chatkeep.api.deps import DbUnit, reads_only
 from chatkeep.core import domains
 from chatkeep.core.types import DomainRecord
 
@@ -25,6 +25,7 @@ router = APIRouter(route_class=AidocRoute)
     name="GetChatFolderList",
     summary="The tenant's folder tree",
 )
+@reads_only(unless=records_a_nonce)
 async def get_chat_folder_list(
     uow: DbUnit, principal: AidocPrincipal, rid: RequestId
 ) -> Envelope[list[ChatFolderItem]]:
