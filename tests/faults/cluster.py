@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +72,10 @@ class Cluster:
         os.kill(postmaster, sig)  # first, so it forks no new backend meanwhile
         # Each backend calls setsid(), so the process group holds only the postmaster.
         for child in _children(postmaster):
-            os.kill(child, sig)
+            # A backend can exit between the listing and the signal (once thawed, one
+            # whose client gave up ends at once): nothing is left to stop or continue.
+            with suppress(ProcessLookupError):
+                os.kill(child, sig)
 
     def thaw(self) -> None:
         self.freeze(signal.SIGCONT)
