@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -122,9 +122,11 @@ class AppendLoad:
             thread.join(timeout=self._timeout + 5)
             assert not thread.is_alive(), "a client thread hung past its own timeout"
 
-    def wait_for(self, condition: Callable[[Ledger], bool], timeout: float = 60) -> None:
+    def wait_for_more_acknowledged(self, count: int, timeout: float = 60) -> None:
+        """Until ``count`` more appends than now have been acknowledged."""
+        target = len(self.ledger.acknowledged()) + count
         deadline = time.monotonic() + timeout
-        while not condition(self.ledger):
+        while len(self.ledger.acknowledged()) < target:
             assert time.monotonic() < deadline, "the load never reached the expected state"
             time.sleep(0.05)
 

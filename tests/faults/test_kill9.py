@@ -36,7 +36,7 @@ def test_acknowledged_appends_survive_kill_9(kind: str, tmp_path: Path, figures:
             account = create_account(env)
             sessions = create_sessions(server.base_url, account.headers, SESSIONS)
             with AppendLoad(server.base_url, account.headers, sessions, clients=CLIENTS) as load:
-                load.wait_for(lambda ledger: len(ledger.acknowledged()) >= 40)
+                load.wait_for_more_acknowledged(40)
                 time.sleep(rng.uniform(0, 1.5))
                 server.kill9()
             ledger = load.ledger

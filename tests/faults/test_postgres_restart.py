@@ -40,6 +40,14 @@ def as_answer(outcome: Outcome) -> Answer:
                   outcome.content_type, outcome.body)  # fmt: skip
 
 
+def assert_clean_503s(answers: list[Answer]) -> None:
+    """Every 503 is its dialect's own problem document, with no stack trace."""
+    for answer in answers:
+        if answer.status == 503:
+            why = unavailable_problem(answer.dialect, answer.content_type, answer.body)
+            assert why is None, why
+
+
 def test_postgres_restart_under_load(tmp_path: Path, figures: list[str]) -> None:
     with throwaway_cluster() as cluster:
         env = server_env(cluster.url, tmp_path)
@@ -53,8 +61,7 @@ def test_postgres_restart_under_load(tmp_path: Path, figures: list[str]) -> None
             load = AppendLoad(server.base_url, account.headers, sessions, timeout=30)
             with load, Prober(server.base_url, account.key, timeout=30) as prober:
                 for mode in ("immediate", "fast"):
-                    before = len(load.ledger.acknowledged())
-                    load.wait_for(lambda ledger, n=before: len(ledger.acknowledged()) >= n + 30)
+                    load.wait_for_more_acknowledged(30)
                     cluster.stop(mode)
                     down = time.monotonic()
                     time.sleep(OUTAGE_SECONDS)
@@ -62,8 +69,7 @@ def test_postgres_restart_under_load(tmp_path: Path, figures: list[str]) -> None
                     cluster.start()
                     outages.append((mode, down, up))
                     recoveries.append(wait_until_ready(server.base_url))
-                after = len(load.ledger.acknowledged())
-                load.wait_for(lambda ledger: len(ledger.acknowledged()) >= after + 30)
+                load.wait_for_more_acknowledged(30)
             acknowledged = load.ledger.acknowledged()
             unacknowledged = load.ledger.unacknowledged()
             retried = retry_all(server.base_url, account.headers, unacknowledged)
@@ -91,10 +97,7 @@ def test_postgres_restart_under_load(tmp_path: Path, figures: list[str]) -> None
     assert {a.status for a in answers} <= {200, 201, 503}
     assert during and all(a.status == 503 for a in during)
     assert {a.dialect for a in during} == {"readyz", "native", "aisquare", "aidoc", "native-append"}
-    for answer in answers:
-        if answer.status == 503:
-            why = unavailable_problem(answer.dialect, answer.content_type, answer.body)
-            assert why is None, why
+    assert_clean_503s(answers)
     assert all(o.status == 201 for o in retried), [(o.status, o.body) for o in retried]
     assert_exactly_once(stored, acknowledged, [*acknowledged, *unacknowledged])
 
@@ -119,7 +122,7 @@ def test_a_hung_postgres_gets_503s_not_hung_workers(tmp_path: Path, figures: lis
             sessions = create_sessions(server.base_url, account.headers, 4)
             load = AppendLoad(server.base_url, account.headers, sessions, timeout=30)
             with load, Prober(server.base_url, account.key, timeout=30) as prober:
-                load.wait_for(lambda ledger: len(ledger.acknowledged()) >= 30)
+                load.wait_for_more_acknowledged(30)
                 cluster.freeze()
                 frozen = time.monotonic()
                 try:
@@ -128,8 +131,7 @@ def test_a_hung_postgres_gets_503s_not_hung_workers(tmp_path: Path, figures: lis
                     cluster.thaw()
                 thawed = time.monotonic()
                 recovery = wait_until_ready(server.base_url)
-                after = len(load.ledger.acknowledged())
-                load.wait_for(lambda ledger: len(ledger.acknowledged()) >= after + 30)
+                load.wait_for_more_acknowledged(30)
             acknowledged = load.ledger.acknowledged()
             unacknowledged = load.ledger.unacknowledged()
             retried = retry_all(server.base_url, account.headers, unacknowledged)
@@ -153,9 +155,6 @@ def test_a_hung_postgres_gets_503s_not_hung_workers(tmp_path: Path, figures: lis
     assert slowest <= FROZEN_BOUND
     assert {a.status for a in answers} <= {200, 201, 503}
     assert during and all(a.status == 503 for a in during)
-    for answer in answers:
-        if answer.status == 503:
-            why = unavailable_problem(answer.dialect, answer.content_type, answer.body)
-            assert why is None, why
+    assert_clean_503s(answers)
     assert all(o.status == 201 for o in retried), [(o.status, o.body) for o in retried]
     assert_exactly_once(stored, acknowledged, [*acknowledged, *unacknowledged])
