@@ -14,12 +14,12 @@ import time
 
 import httpx
 
-from chatkeep.api.ratelimit import RateLimiter
-from chatkeep.api.state import AppState
 from chatkeep.app import create_app
 from chatkeep.core import sessions, tenants
 from chatkeep.core.types import CredentialKind, NewSession
 from chatkeep.db.migrate import upgrade_to_head
+from chatkeep.ratelimit import RateLimiter
+from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
 
 REQUESTS = 300
@@ -30,9 +30,9 @@ VARIANTS = {
 }
 
 
-async def seed(state: AppState) -> str:
-    from chatkeep.api.deps import unit_of_work
+async def seed(state: Runtime) -> str:
     from chatkeep.core.auth import authenticate_api_key
+    from chatkeep.runtime import unit_of_work
 
     name = f"bench-{time.time_ns()}"
     async with unit_of_work(state, write=True) as uow:
@@ -49,7 +49,7 @@ async def seed(state: AppState) -> str:
 
 async def rate(settings: Settings, key: str | None, concurrency: int) -> tuple[float, str]:
     app = create_app(settings)
-    state: AppState = app.state.chatkeep
+    state: Runtime = app.state.chatkeep
     key = key or await seed(state)
     headers = {"Authorization": f"Bearer {key}"}
     transport = httpx.ASGITransport(app=app)

@@ -31,13 +31,12 @@ import sqlalchemy as sa
 
 from chatkeep.api.aidoc.schemas import ChatListRequest, SessionListRequest
 from chatkeep.api.aidoc.sessions import get_chat_list, get_chat_session_list
-from chatkeep.api.deps import unit_of_work
-from chatkeep.api.state import AppState
 from chatkeep.core import sessions, tenants
 from chatkeep.core.auth import authenticate_api_key
 from chatkeep.core.models import ChatSession, Domain, Message, User
 from chatkeep.core.types import CredentialKind, Principal, SessionFilter, SessionOrder
 from chatkeep.db.migrate import upgrade_to_head
+from chatkeep.runtime import Runtime, unit_of_work
 from chatkeep.settings import Settings
 
 PG_ADMIN = os.environ.get(
@@ -70,7 +69,7 @@ def database(kind: str) -> Iterator[str]:
         admin.dispose()
 
 
-async def seed(state: AppState, heavy_sessions: int) -> tuple[Principal, uuid.UUID]:
+async def seed(state: Runtime, heavy_sessions: int) -> tuple[Principal, uuid.UUID]:
     """One tenant: a heavy user, many typical users, one long conversation of the heavy user."""
     async with unit_of_work(state, write=True) as uow:
         tenant = await tenants.create_tenant(uow, "paths")
@@ -131,7 +130,7 @@ async def seed(state: AppState, heavy_sessions: int) -> tuple[Principal, uuid.UU
     return principal, long_uuid
 
 
-def scenarios(state: AppState, principal: Principal, long_session: uuid.UUID) -> dict[str, Any]:
+def scenarios(state: Runtime, principal: Principal, long_session: uuid.UUID) -> dict[str, Any]:
     def aidoc(**body: Any) -> Callable[[], Awaitable[Any]]:
         async def call() -> Any:
             async with unit_of_work(state, write=False) as uow:
@@ -177,10 +176,10 @@ def measure(kind: str, heavy_sessions: int, rounds: int) -> None:
     with database(kind) as url:
         settings = Settings(database_url=url, secret_key="paths")  # type: ignore[arg-type]
         upgrade_to_head(settings)  # sync (it runs its own event loop): before ours starts
-        asyncio.run(run(AppState.build(settings), kind, heavy_sessions, rounds))
+        asyncio.run(run(Runtime.build(settings), kind, heavy_sessions, rounds))
 
 
-async def run(state: AppState, kind: str, heavy_sessions: int, rounds: int) -> None:
+async def run(state: Runtime, kind: str, heavy_sessions: int, rounds: int) -> None:
     try:
         started = time.perf_counter()
         principal, long_session = await seed(state, heavy_sessions)

@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from chatkeep.api.state import AppState
 from chatkeep.app import create_app
 from chatkeep.db.migrate import upgrade_to_head
+from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
 from tests.databases import fresh_postgres_database
 from tests.factories import World
@@ -103,7 +103,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
-    state: AppState = application.state.chatkeep
+    state: Runtime = application.state.chatkeep
     try:
         yield application
     finally:
@@ -111,7 +111,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         await state.engine.dispose()
 
 
-async def empty_tables(state: AppState) -> None:
+async def empty_tables(state: Runtime) -> None:
     async with state.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))

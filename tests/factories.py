@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from chatkeep.api.deps import unit_of_work
-from chatkeep.api.state import AppState
 from chatkeep.core import access_keys, domains, sessions, tenants
 from chatkeep.core.auth import authenticate_api_key
 from chatkeep.core.types import (
@@ -19,6 +17,7 @@ from chatkeep.core.types import (
     SessionRecord,
 )
 from chatkeep.core.uow import UnitOfWork
+from chatkeep.runtime import Runtime, unit_of_work
 
 # Every plain key and secret the factories issue, so the suite can check at its end that
 # none of them was ever logged (tests/conftest.py's session-wide log capture).
@@ -45,7 +44,7 @@ class Key:
 class World:
     """Sets up what a test needs directly through the core, one transaction per call."""
 
-    def __init__(self, state: AppState) -> None:
+    def __init__(self, state: Runtime) -> None:
         self.state = state
 
     def uow(self, *, write: bool = True) -> Any:

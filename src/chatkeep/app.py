@@ -15,12 +15,12 @@ from chatkeep.api.metrics import Metrics
 from chatkeep.api.native.errors import render_native_problem
 from chatkeep.api.observability import RequestObserver, enable_access_log
 from chatkeep.api.problems import DialectRouter
-from chatkeep.api.state import AppState
+from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
-    state = AppState.build(settings)
+    state = Runtime.build(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -20,14 +20,13 @@ import click
 import orjson
 from sqlalchemy.exc import DBAPIError
 
-from chatkeep.api.deps import unit_of_work
-from chatkeep.api.state import AppState
 from chatkeep.bench.command import bench as bench_command
 from chatkeep.core import tenants
 from chatkeep.core.errors import ChatkeepError
 from chatkeep.core.types import CredentialKind
 from chatkeep.core.uow import UnitOfWork
 from chatkeep.db.engine import DatabaseURLError, async_url
+from chatkeep.runtime import Runtime, unit_of_work
 from chatkeep.settings import Settings
 
 T = TypeVar("T")
@@ -50,7 +49,7 @@ def run_in_transaction(work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     """Run ``work`` in one committed transaction; turn every failure into one clear line."""
 
     async def main() -> T:
-        state = AppState.build(_settings())
+        state = Runtime.build(_settings())
         try:
             async with unit_of_work(state, write=True) as uow:
                 return await work(uow)

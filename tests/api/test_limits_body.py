@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from chatkeep.api.state import AppState
 from chatkeep.app import create_app
+from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
 from tests.factories import Key, World
 
@@ -120,7 +120,7 @@ async def test_a_body_at_the_limit_is_read(
 async def impatient(settings: Settings, app: FastAPI) -> AsyncIterator[tuple[FastAPI, World]]:
     """An app with a 0.5 s body timeout; the shared ``app`` only for its table cleanup."""
     slow_timeout = create_app(settings.model_copy(update={"body_timeout_seconds": 0.5}))
-    state: AppState = slow_timeout.state.chatkeep
+    state: Runtime = slow_timeout.state.chatkeep
     try:
         yield slow_timeout, World(state)
     finally:

@@ -11,8 +11,8 @@ import httpx
 import orjson
 import pytest
 
-from chatkeep.api.state import AppState
 from chatkeep.app import create_app
+from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
 from tests.api.aidoc.wire import SESSION_LIST
 from tests.factories import World
@@ -114,7 +114,7 @@ async def test_readyz_fails_while_the_database_is_down(
 ) -> None:
     url = UNREACHABLE[kind].format(tmp=tmp_path)
     app = create_app(settings.model_copy(update={"database_url": url}))
-    state: AppState = app.state.chatkeep
+    state: Runtime = app.state.chatkeep
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://chatkeep.test") as c:

@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from chatkeep.api.ratelimit import RateLimiter
-from chatkeep.api.state import AppState
 from chatkeep.app import create_app
 from chatkeep.core.errors import RateLimited
+from chatkeep.ratelimit import RateLimiter
+from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
 from tests.api.aidoc.wire import SESSION_LIST, error
 from tests.factories import World
@@ -46,7 +46,7 @@ async def limited(
     )
     if time.time() % WINDOW > WINDOW - 5:  # too close to a window's end: start the next
         await asyncio.sleep(WINDOW - time.time() % WINDOW + 0.01)
-    state: AppState = small_budget.state.chatkeep
+    state: Runtime = small_budget.state.chatkeep
     transport = httpx.ASGITransport(app=small_budget, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://chatkeep.test") as c:
@@ -158,7 +158,7 @@ async def test_a_new_window_restores_the_budget_and_idle_counters_are_pruned(
     settings: Settings,
 ) -> None:
     app = create_app(settings)
-    state: AppState = app.state.chatkeep
+    state: Runtime = app.state.chatkeep
     limiter = RateLimiter(settings.database_url, limit=2, window_seconds=1)
     limiter.dispose_with(state.engine)
     try:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
-from chatkeep.api.state import AppState
 from chatkeep.core.uow import UnitOfWork
+from chatkeep.runtime import Runtime, unit_of_work
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READS_ONLY = "__chatkeep_reads_only__"
@@ -44,22 +43,9 @@ def request_writes(request: Request) -> bool:
     return True if unless is None else unless(request)
 
 
-def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.chatkeep
-    return state
-
-
-@asynccontextmanager
-async def unit_of_work(state: AppState, *, write: bool) -> AsyncIterator[UnitOfWork]:
-    """One transaction: committed if the block succeeds, rolled back if it raises."""
-    maker = state.writes if write else state.reads
-    async with maker() as db:
-        try:
-            yield UnitOfWork(db, state.config)
-        except BaseException:
-            await db.rollback()
-            raise
-        await db.commit()
+def app_state(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.chatkeep
+    return runtime
 
 
 async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:

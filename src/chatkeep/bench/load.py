@@ -21,8 +21,6 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tqdm import tqdm
 
-from chatkeep.api.deps import unit_of_work
-from chatkeep.api.state import AppState
 from chatkeep.bench.dataset import (
     DOMAIN_NAMES,
     WRITER_USERS,
@@ -33,6 +31,7 @@ from chatkeep.bench.dataset import (
 from chatkeep.core import domains, tenants
 from chatkeep.core.models import Base, User
 from chatkeep.core.types import CredentialKind
+from chatkeep.runtime import Runtime, unit_of_work
 
 REFERENCE_TIME = datetime(2026, 1, 1, tzinfo=UTC)  # fixed, so rows are identical per seed
 BATCH = 10_000
@@ -58,7 +57,7 @@ class LoadedDataset:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-async def load_dataset(state: AppState, plan: DatasetPlan, progress: bool) -> LoadedDataset:
+async def load_dataset(state: Runtime, plan: DatasetPlan, progress: bool) -> LoadedDataset:
     """Fill an empty, migrated database with ``plan``."""
     clock = _PhaseClock()
     tenant_ids, domain_ids = await _create_tenants(state, plan)
@@ -93,7 +92,7 @@ class _PhaseClock:
 
 
 async def _create_tenants(
-    state: AppState, plan: DatasetPlan
+    state: Runtime, plan: DatasetPlan
 ) -> tuple[dict[int, int], dict[int, list[uuid.UUID]]]:
     """Each tenant with its Default domain and a small tree of named domains."""
     tenant_ids: dict[int, int] = {}
@@ -110,9 +109,7 @@ async def _create_tenants(
     return tenant_ids, domain_ids
 
 
-async def _create_users(
-    state: AppState, plan: DatasetPlan, tenant_ids: dict[int, int]
-) -> list[int]:
+async def _create_users(state: Runtime, plan: DatasetPlan, tenant_ids: dict[int, int]) -> list[int]:
     """The users scenarios act as through the core; the thousands of others in bulk.
 
     Through the service every user costs three round trips: at 1m (22,000 users) that
@@ -133,7 +130,7 @@ async def _create_users(
     return [pk[(tenant_ids[u.tenant], u.user_id)] for u in plan.users]
 
 
-async def _create_keys(state: AppState, plan: DatasetPlan) -> dict[str, str]:
+async def _create_keys(state: Runtime, plan: DatasetPlan) -> dict[str, str]:
     """A user key for each user a scenario acts as; the writers are users of their own."""
     heavy = [u.user_id for u in plan.users if u.user_id.startswith("heavy-")]
     who = ["typical", *heavy, *WRITER_USERS]
@@ -148,7 +145,7 @@ async def _create_keys(state: AppState, plan: DatasetPlan) -> dict[str, str]:
 
 
 async def _insert_sessions(
-    state: AppState,
+    state: Runtime,
     plan: DatasetPlan,
     tenant_ids: dict[int, int],
     domain_ids: dict[int, list[uuid.UUID]],
@@ -268,7 +265,7 @@ async def _bump_sequences(conn: AsyncConnection) -> None:
     await conn.commit()
 
 
-async def _rebuild_counters(state: AppState, tenant_ids: list[int]) -> str:
+async def _rebuild_counters(state: Runtime, tenant_ids: list[int]) -> str:
     """Rebuild the core's maintained per-user counters after the bulk insert.
 
     BENCH-COUNTERS: the bulk insert bypasses the services that keep the counters, so the
@@ -286,7 +283,7 @@ async def _rebuild_counters(state: AppState, tenant_ids: list[int]) -> str:
     return "rebuilt with chatkeep.core.repository.counters.rebuild_counters"
 
 
-async def _analyze(state: AppState) -> None:
+async def _analyze(state: Runtime) -> None:
     """Fresh planner statistics; on PostgreSQL also the visibility map (index-only scans)."""
     async with state.engine.connect() as conn:
         if conn.dialect.name == "postgresql":

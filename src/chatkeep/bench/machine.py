@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from chatkeep.api.state import AppState
+from chatkeep.runtime import Runtime
 
 LIBRARIES = ("chatkeep", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
              "sqlalchemy", "asyncpg", "aiosqlite", "orjson")  # fmt: skip
@@ -30,7 +30,7 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-async def database_version(state: AppState) -> str:
+async def database_version(state: Runtime) -> str:
     async with state.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             return str(await conn.scalar(text("SELECT version()")))

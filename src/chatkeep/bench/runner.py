@@ -104,9 +104,9 @@ async def _prepare(
     await db.recreate()
     settings = bench_settings(db.url)
     await asyncio.to_thread(upgrade_to_head, settings)
-    from chatkeep.api.state import AppState
+    from chatkeep.runtime import Runtime
 
-    state = AppState.build(settings)
+    state = Runtime.build(settings)
     try:
         loaded = await load_dataset(state, plan, options.progress)
     finally:
@@ -201,9 +201,9 @@ async def _sql_floor(
 
 
 async def _db_version(settings: Settings) -> str:
-    from chatkeep.api.state import AppState
+    from chatkeep.runtime import Runtime
 
-    state = AppState.build(settings)
+    state = Runtime.build(settings)
     try:
         return await database_version(state)
     finally:

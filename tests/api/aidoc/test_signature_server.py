@@ -25,7 +25,7 @@ from alibabacloud_energyexpertexternal20220923.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.models import Config
 
-from chatkeep.api.state import AppState
+from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
 from tests.api.aidoc.sdk_signing import SdkSigner
 from tests.conftest import empty_tables
@@ -104,7 +104,7 @@ def server(
 
 
 async def _empty_database(url: str) -> None:
-    state = AppState.build(Settings(database_url=url, secret_key="unused"))  # type: ignore[arg-type]
+    state = Runtime.build(Settings(database_url=url, secret_key="unused"))  # type: ignore[arg-type]
     try:
         await empty_tables(state)
     finally:

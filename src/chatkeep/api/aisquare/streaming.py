@@ -14,9 +14,8 @@ from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from chatkeep.api.deps import unit_of_work
-from chatkeep.api.state import AppState
 from chatkeep.core.uow import UnitOfWork
+from chatkeep.runtime import Runtime, unit_of_work
 
 CHUNK_ITEMS = 500  # items per body chunk: matches the repository's fetch size
 
@@ -46,7 +45,7 @@ class JSONArrayStream(StreamingResponse):
 
 
 async def stream_json_array(
-    state: AppState, produce: ProduceItems, headers: Mapping[str, str] | None = None
+    state: Runtime, produce: ProduceItems, headers: Mapping[str, str] | None = None
 ) -> JSONArrayStream:
     chunks = json_array_chunks(state, produce)
     first = await anext(chunks)  # a failure here ends the generator and is answered normally
@@ -54,7 +53,7 @@ async def stream_json_array(
 
 
 async def json_array_chunks(
-    state: AppState, produce: ProduceItems, chunk_items: int = CHUNK_ITEMS
+    state: Runtime, produce: ProduceItems, chunk_items: int = CHUNK_ITEMS
 ) -> AsyncGenerator[bytes, None]:
     """``[item,item,...]`` in chunks of ``chunk_items`` items, read in one transaction."""
     async with unit_of_work(state, write=False) as uow:

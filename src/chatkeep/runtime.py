@@ -1,22 +1,28 @@
-"""What one running app holds: settings, the engine, and the core's configuration."""
+"""What every entry point shares: the engine, the unit of work, the core's configuration.
+
+The web app, the CLI, the benchmark, background workers and the tests all take their
+plumbing from here, never from ``api/``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from chatkeep.api.ratelimit import RateLimiter
 from chatkeep.core.access_keys import AccessKeyCipher
 from chatkeep.core.cursor import CursorCodec
-from chatkeep.core.uow import CoreConfig
+from chatkeep.core.uow import CoreConfig, UnitOfWork
 from chatkeep.db.engine import SQLITE_WRITE, create_engine, create_sessionmaker, snapshot_reads
+from chatkeep.ratelimit import RateLimiter
 from chatkeep.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
-class AppState:
+class Runtime:
     settings: Settings
     engine: AsyncEngine
     reads: async_sessionmaker[Any]
@@ -25,7 +31,7 @@ class AppState:
     rate_limiter: RateLimiter | None  # None: CHATKEEP_RATE_LIMIT_REQUESTS=0
 
     @classmethod
-    def build(cls, settings: Settings) -> AppState:
+    def build(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings)
         server_key = settings.resolved_secret_key()
         limiter = None
@@ -48,3 +54,16 @@ class AppState:
             ),
             rate_limiter=limiter,
         )
+
+
+@asynccontextmanager
+async def unit_of_work(runtime: Runtime, *, write: bool) -> AsyncIterator[UnitOfWork]:
+    """One transaction: committed if the block succeeds, rolled back if it raises."""
+    maker = runtime.writes if write else runtime.reads
+    async with maker() as db:
+        try:
+            yield UnitOfWork(db, runtime.config)
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()
