@@ -79,7 +79,9 @@ async def process_one(units: Units, config: IngestConfig) -> bool:
     try:
         await _ingest(units, config, claim)
     except _LeaseLost:
-        log.warning("ingestion of document %s lost its lease; result discarded", claim.number)
+        log.warning(
+            "document %s was deleted or its job retaken meanwhile; result discarded", claim.number
+        )
     return True
 
 
@@ -130,6 +132,10 @@ async def _ingest(units: Units, config: IngestConfig, claim: _Claim) -> None:
 
 async def _store(units: Units, claim: _Claim, prepared: Prepared, parse_ms: int) -> None:
     async with units(write=True) as uow:
+        # The job first: gone means the lease was lost or the document deleted, and its
+        # row lock (PostgreSQL) holds off a concurrent delete until this commits.
+        if not await jobs.finish(uow.db, claim.job_id, claim.token):
+            raise _LeaseLost
         ids = await chunk_rows.insert_chunks(uow.db, [_row(claim, d) for d in prepared.drafts])
         await search.index_chunks(
             uow.db, claim.tenant_id, list(zip(ids, prepared.index_texts, strict=True))
@@ -140,19 +146,17 @@ async def _store(units: Units, claim: _Claim, prepared: Prepared, parse_ms: int)
             "chunk_count": len(ids), "text_chars": prepared.text_chars, "parse_ms": parse_ms,
             "finished_at": now, "updated_at": now,
         })  # fmt: skip
-        if not await jobs.finish(uow.db, claim.job_id, claim.token):
-            raise _LeaseLost
 
 
 async def _fail(units: Units, claim: _Claim, reason: str, parse_ms: int) -> None:
     async with units(write=True) as uow:
+        if not await jobs.finish(uow.db, claim.job_id, claim.token):
+            raise _LeaseLost
         now = utcnow()
         await rows.update_document(uow.db, claim.number, {
             "status": "failed", "error": reason, "parse_ms": parse_ms,
             "finished_at": now, "updated_at": now,
         })  # fmt: skip
-        if not await jobs.finish(uow.db, claim.job_id, claim.token):
-            raise _LeaseLost
 
 
 async def _retry(units: Units, config: IngestConfig, claim: _Claim, error: str) -> None:
