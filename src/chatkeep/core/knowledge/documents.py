@@ -46,6 +46,13 @@ def check_upload(new: NewDocument, max_bytes: int) -> str:
     return content_type
 
 
+async def check_can_add(uow: UnitOfWork, principal: Principal, domain_id: uuid.UUID) -> None:
+    """Before fetching a URL: refuse early what add_document would refuse anyway."""
+    require(principal, Scope.DOCUMENTS_WRITE, "add documents")
+    if await domain_rows.get_domain(uow.db, principal.tenant_id, domain_id) is None:
+        raise NotFound("domain")
+
+
 async def add_document(
     uow: UnitOfWork, principal: Principal, domain_id: uuid.UUID, new: NewDocument, max_bytes: int
 ) -> AddedDocument:
