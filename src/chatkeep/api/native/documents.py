@@ -1,8 +1,8 @@
 """Documents in domains, and retrieval over them (docs/native-api.md, "Documents").
 
-An upload is read completely before any transaction starts, and a URL is fetched with
-no transaction open: the request's own unit of work only authenticates (and checks the
-domain), then the document is stored in a short write transaction of its own.
+An upload is read, and a URL fetched, with no transaction open: the request's own unit
+of work only authenticates (and checks the domain), then the document is stored in a
+short write transaction of its own.
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ class Upload:
     url: str | None = None  # or a URL to fetch
 
 
-async def read_upload(request: Request) -> Upload:
-    """The whole body, before authentication opens the request's transaction."""
+async def read_upload(request: Request, uow: DbUnit, _principal: CurrentPrincipal) -> Upload:
+    """The whole body, read after authentication with the request's transaction ended
+    (a slow upload holds no snapshot, and no lock on SQLite)."""
+    await uow.db.commit()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
         async with request.form(max_files=1, max_fields=8) as form:
@@ -74,11 +76,11 @@ async def read_upload(request: Request) -> Upload:
 @reads_only()
 async def add_document(
     domain_id: uuid.UUID,
-    upload: Annotated[Upload, Depends(read_upload)],
     request: Request,
     response: Response,
     uow: DbUnit,
     principal: CurrentPrincipal,
+    upload: Annotated[Upload, Depends(read_upload)],
 ) -> DocumentOut:
     runtime = app_state(request)
     settings = runtime.settings
