@@ -20,6 +20,10 @@ _WORD = re.compile(r"\w+")
 _INIT = threading.Lock()
 _ready = False
 MAX_QUERY_WORDS = 64
+ENGLISH_STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from how i in is it its of on or that the "
+    "their there this to was what when where which who why will with you your".split()
+)
 
 
 def _tokenizer() -> jieba.Tokenizer:
@@ -46,11 +50,18 @@ def index_text(text: str) -> str:
 
 
 def query_words(text: str) -> list[str]:
-    """A query's distinct words, first occurrence first; at most MAX_QUERY_WORDS."""
+    """A query's distinct words, first occurrence first; at most MAX_QUERY_WORDS.
+
+    Common English words are dropped (unless nothing else is left): PostgreSQL's
+    'english' configuration ignores them anyway, and on SQLite an OR of "the" would
+    match, and rank, nearly every chunk.
+    """
     seen: dict[str, None] = {}
     for word in words(text):
         seen.setdefault(word, None)
-    return list(seen)[:MAX_QUERY_WORDS]
+    found = list(seen)
+    meaningful = [w for w in found if w not in ENGLISH_STOPWORDS]
+    return (meaningful or found)[:MAX_QUERY_WORDS]
 
 
 def warm_up() -> None:
