@@ -22,7 +22,7 @@ BOUND_SECONDS = 180  # generous: a loaded 2-core machine parses slowly
 
 def _big_document() -> bytes:
     """Enough mixed English/Chinese text that cutting it into words takes seconds."""
-    para = "The park opens at six. 市中心的公园早上六点开门，周日停车免费。" * 40
+    para = "The park opens at six. 市中心的公园早上六点开门, 周日停车免费。" * 40
     return "\n\n".join(f"## Section {n}\n\n{para}" for n in range(600)).encode()
 
 
