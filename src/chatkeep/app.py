@@ -17,6 +17,7 @@ from chatkeep.api.observability import RequestObserver, enable_access_log
 from chatkeep.api.problems import DialectRouter
 from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
+from chatkeep.workers import ingestion_workers
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -24,7 +25,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with ingestion_workers(state, settings.ingest_workers):
+            yield
         await state.engine.dispose()
 
     app = FastAPI(
@@ -45,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         dialects=dialects,
         timeout=settings.body_timeout_seconds,
+        upload_max_bytes=settings.documents_max_bytes,
     )
     # Added last, so it wraps everything (even 413s and errors the framework renders).
     metrics = Metrics(state.engine)

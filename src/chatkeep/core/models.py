@@ -271,3 +271,7 @@ class RateLimitCounter(Base):
     credential_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger)  # UNIX seconds
     hits: Mapped[int] = mapped_column(Integer)
+
+
+# The knowledge tables share this metadata (migrations and the schema check see them).
+import chatkeep.core.knowledge.models  # noqa: E402, F401
