@@ -25,6 +25,8 @@ from tests.security.figures import FIGURES
 from tests.security.leaks import LeakWatch
 
 TABLES = (
+    "answer_events",
+    "answers",
     "messages",
     "sessions",
     "api_keys",
