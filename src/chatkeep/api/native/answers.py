@@ -7,11 +7,13 @@ question and opens the answer, and only then does the event stream begin.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field, StrictBool, StrictStr
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from chatkeep.api.deps import reads_only
 from chatkeep.api.native.deps import CurrentPrincipal
@@ -109,7 +111,12 @@ async def _respond(
 ) -> Response:
     engine = _engine(request)
     if not stream:
-        return _json(await engine.wait_finished(principal, answer.id))
+        # Waited for in the response body, after the request's transaction has ended, so
+        # a long answer holds no database connection while it is generated.
+        async def finished() -> AsyncIterator[bytes]:
+            yield orjson.dumps(answer_json(await engine.wait_finished(principal, answer.id)))
+
+        return StreamingResponse(finished(), media_type="application/json")
     events = engine.tail_events(principal.tenant_id, answer.id, 0)
     return event_stream(events, request.app.state.chatkeep.settings.answer_ping_seconds)
 

@@ -55,10 +55,16 @@ class Generation:
         self._consumer: asyncio.Task[Finished | None] | None = None
         self._cancel_requested = False
         self._lost = False
+        self._writing = False
 
     def cancel(self) -> None:
         self._cancel_requested = True
-        if self._consumer is not None:
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        # Interrupt a wait on the model at once, but never a database write in flight:
+        # the consumer stops by itself right after that write.
+        if self._consumer is not None and not self._writing:
             self._consumer.cancel()
 
     async def run(self, job: Job) -> None:
@@ -143,8 +149,15 @@ class Generation:
                 finished = item
                 continue
             writer.add(item.text)
-            if writer.due() and not await writer.flush():
-                return None
+            if writer.due():
+                self._writing = True
+                try:
+                    if not await writer.flush():
+                        return None
+                finally:
+                    self._writing = False
+                if self._cancel_requested or self._lost:
+                    raise asyncio.CancelledError
         return finished
 
     async def _watch(self, writer: AnswerWriter) -> None:
@@ -158,5 +171,4 @@ class Generation:
     def _lose(self) -> None:
         # Not ours any more (the sweeper took it): stop without writing anything.
         self._lost = True
-        if self._consumer is not None:
-            self._consumer.cancel()
+        self._interrupt()

@@ -106,6 +106,17 @@ class AnswerEngine:
     ) -> AsyncIterator[AnswerEvent]:
         """The answer's events after ``after``, then live ones up to the terminal event (or
         until ``give_up_after`` seconds pass). Check access first (``get``)."""
+        try:
+            async for event in self._tail(tenant_id, answer_id, after, give_up_after):
+                yield event
+        finally:
+            signal = self._signals.get(answer_id)
+            if signal is not None and answer_id not in self._generations:
+                del self._signals[answer_id]  # nothing here will set it: do not keep it
+
+    async def _tail(
+        self, tenant_id: int, answer_id: UUID, after: int, give_up_after: float | None
+    ) -> AsyncIterator[AnswerEvent]:
         loop = asyncio.get_running_loop()
         deadline = None if give_up_after is None else loop.time() + give_up_after
         while deadline is None or loop.time() < deadline:

@@ -123,8 +123,9 @@ class AnswerWriter:
     async def _write_pending(self, uow: UnitOfWork) -> bool:
         if not self._pending:
             return True
-        text, self._pending = self._pending, ""
-        self.content += text
+        # State moves only once the write has committed: an interrupted write leaves the
+        # text pending, to be written by the next one.
+        text = self._pending
         changes: dict[str, Any] = {"lease_expires_at": self._lease()}
         if not self._first_written:
             changes["first_token_at"] = utcnow()
@@ -132,7 +133,9 @@ class AnswerWriter:
         data = events.dumps({"answer_id": str(self._answer.id), "text": text})
         if not await self._event(uow, "delta", data, changes):
             return False
-        await rows.set_message_content(uow.db, self._answer.message_id, self.content)
+        await rows.set_message_content(uow.db, self._answer.message_id, self.content + text)
+        self.content += text
+        self._pending = self._pending[len(text) :]
         self._first_written = True
         return True
 
