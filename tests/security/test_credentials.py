@@ -64,6 +64,7 @@ async def test_revoked_and_expired_credentials_fail_everywhere_and_change_nothin
     walked = 0
     for method, template in await operations(client):
         native_ids = {"session_id": str(session.uuid), "domain_id": str(domain.id)}
+        native_ids["answer_id"] = "00000000-0000-4000-8000-000000000000"  # refused first
         if template.startswith("/api/v1/qllm/"):
             native_ids["session_id"] = str(session.id)
         path = concrete(template, native_ids)
