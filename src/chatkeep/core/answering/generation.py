@@ -10,14 +10,22 @@ cancel flag set by any worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from uuid import UUID
 
 from chatkeep.core.answering import events, history
-from chatkeep.core.answering.ports import LLM, ChatMessage, Finished, Retriever, UnitsOfWork
+from chatkeep.core.answering.ports import (
+    LLM,
+    ChatMessage,
+    Finished,
+    LLMEvent,
+    Retriever,
+    UnitsOfWork,
+)
 from chatkeep.core.answering.prompts import build_prompt, fit_passages
 from chatkeep.core.answering.records import AnswerConfig, AnswerRecord
 from chatkeep.core.answering.writer import AnswerWriter
@@ -142,23 +150,47 @@ class Generation:
     async def _consume(
         self, llm: LLM, messages: list[ChatMessage], writer: AnswerWriter
     ) -> Finished | None:
+        """Buffer the model's text and write it when due; while the model is silent with
+        text buffered, write it after ``flush_seconds`` anyway (no text waits on a stall)."""
         finished = Finished(model=None, prompt_tokens=None, completion_tokens=None,
                             finish_reason=None)  # fmt: skip
-        async for item in llm.stream(messages):
-            if isinstance(item, Finished):
-                finished = item
-                continue
-            writer.add(item.text)
-            if writer.due():
-                self._writing = True
-                try:
-                    if not await writer.flush():
+        stream = llm.stream(messages)
+        upcoming: asyncio.Task[LLMEvent] | None = None
+        try:
+            while True:
+                if upcoming is None:
+                    upcoming = asyncio.ensure_future(anext(stream))
+                wait = self._config.flush_seconds if writer.pending else None
+                done, _ = await asyncio.wait({upcoming}, timeout=wait)
+                if not done:
+                    if not await self._flush(writer):
                         return None
-                finally:
-                    self._writing = False
-                if self._cancel_requested or self._lost:
-                    raise asyncio.CancelledError
-        return finished
+                    continue
+                try:
+                    item = upcoming.result()
+                except StopAsyncIteration:
+                    return finished
+                upcoming = None
+                if isinstance(item, Finished):
+                    finished = item
+                    continue
+                writer.add(item.text)
+                if writer.due() and not await self._flush(writer):
+                    return None
+        finally:
+            if upcoming is not None:
+                upcoming.cancel()
+            await _close(stream)
+
+    async def _flush(self, writer: AnswerWriter) -> bool:
+        self._writing = True
+        try:
+            written = await writer.flush()
+        finally:
+            self._writing = False
+        if written and (self._cancel_requested or self._lost):
+            raise asyncio.CancelledError  # asked to stop while writing: stop now
+        return written
 
     async def _watch(self, writer: AnswerWriter) -> None:
         """Renew the lease while the model is silent; stop generating on a cancel flag."""
@@ -172,3 +204,10 @@ class Generation:
         # Not ours any more (the sweeper took it): stop without writing anything.
         self._lost = True
         self._interrupt()
+
+
+async def _close(stream: AsyncIterator[LLMEvent]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()

@@ -44,6 +44,10 @@ class AnswerWriter:
         self.usage: tuple[int | None, int | None] = (None, None)
         self.timings: dict[str, float] = {}
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
     def add(self, text: str) -> None:
         self._pending += text
 
