@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from uuid import UUID
 
 from chatkeep.core.answering import events, history
+from chatkeep.core.answering.batcher import WriteBatcher
 from chatkeep.core.answering.ports import (
     LLM,
     ChatMessage,
@@ -52,13 +53,15 @@ class Generation:
     def __init__(
         self,
         units: UnitsOfWork,
+        writes: WriteBatcher,
         llm: LLM | None,
         retriever: Retriever,
         config: AnswerConfig,
         owner: str,
         notify: Callable[[UUID], None],
     ) -> None:
-        self._units, self._llm, self._retriever = units, llm, retriever
+        self._units, self._writes = units, writes
+        self._llm, self._retriever = llm, retriever
         self._config, self._owner, self._notify = config, owner, notify
         self._consumer: asyncio.Task[Finished | None] | None = None
         self._cancel_requested = False
@@ -76,7 +79,7 @@ class Generation:
             self._consumer.cancel()
 
     async def run(self, job: Job) -> None:
-        writer = AnswerWriter(self._units, job.principal.tenant_id, job.answer, self._owner,
+        writer = AnswerWriter(self._writes, job.principal.tenant_id, job.answer, self._owner,
                               self._config, lambda: self._notify(job.answer.id))  # fmt: skip
         try:
             messages = await self._prepare(job, writer)
