@@ -7,6 +7,7 @@ finds it otherwise reports ``False`` and the generator stops.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -39,6 +40,7 @@ class AnswerWriter:
         self._started = time.monotonic()
         self._first_written = False
         self._finished = False
+        self._flushing = asyncio.Lock()
         self.references: list[dict[str, Any]] = []
         self.model: str | None = None
         self.usage: tuple[int | None, int | None] = (None, None)
@@ -73,7 +75,10 @@ class AnswerWriter:
         return ok
 
     async def flush(self) -> bool:
-        ok = await self._write.write(self._write_pending)
+        async with self._flushing:  # the consumer and the watcher both flush
+            if not self._pending:
+                return True
+            ok = await self._write.write(self._write_pending)
         self._after_write()
         return ok
 
