@@ -25,6 +25,11 @@ from tests.security.figures import FIGURES
 from tests.security.leaks import LeakWatch
 
 TABLES = (
+    "chunk_search",
+    "chunks",
+    "ingest_jobs",
+    "document_contents",
+    "documents",
     "answer_events",
     "answers",
     "messages",

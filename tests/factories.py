@@ -9,6 +9,8 @@ from typing import Any
 
 from chatkeep.core import access_keys, domains, sessions, tenants
 from chatkeep.core.auth import authenticate_api_key
+from chatkeep.core.knowledge import documents, retrieval
+from chatkeep.core.knowledge.types import AddedDocument, NewDocument
 from chatkeep.core.types import (
     CredentialKind,
     DomainRecord,
@@ -18,6 +20,7 @@ from chatkeep.core.types import (
 )
 from chatkeep.core.uow import UnitOfWork
 from chatkeep.runtime import Runtime, unit_of_work
+from chatkeep.workers import ingest_pending
 
 # Every plain key and secret the factories issue, so the suite can check at its end that
 # none of them was ever logged (tests/conftest.py's session-wide log capture).
@@ -103,6 +106,32 @@ class World:
         principal = await self.principal(key)
         async with self.uow() as uow:
             return await sessions.create_session(uow, principal, NewSession(**fields))
+
+    async def document(
+        self,
+        key: Key,
+        domain_id: uuid.UUID,
+        name: str,
+        data: bytes,
+        content_type: str | None = None,
+    ) -> AddedDocument:
+        principal = await self.principal(key)
+        new = NewDocument(name=name, data=data, declared_type=content_type)
+        async with self.uow() as uow:
+            return await documents.add_document(
+                uow, principal, domain_id, new, self.state.settings.documents_max_bytes
+            )
+
+    async def ingest(self) -> int:
+        """Run the worker's job step until no job is due: ingestion without waiting."""
+        return await ingest_pending(self.state)
+
+    async def retrieve(self, key: Key, text: str, **scope: Any) -> list[retrieval.RetrievedChunk]:
+        principal = await self.principal(key)
+        async with self.uow(write=False) as uow:
+            return await retrieval.retrieve(
+                uow, principal, retrieval.RetrievalQuery(text=text, **scope)
+            )
 
     async def run(self, work: Any, *, write: bool = True) -> Any:
         """Run ``work(uow)`` in one transaction and return its result."""

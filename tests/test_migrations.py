@@ -17,6 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from chatkeep.core.knowledge.models import include_in_schema_check, is_search_table
 from chatkeep.core.models import Base
 from chatkeep.db.migrate import alembic_config, upgrade_to_head
 from chatkeep.settings import Settings
@@ -45,7 +46,9 @@ def _schema_drift(url: str) -> list[Any]:
     engine = _sync_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": include_in_schema_check}
+            )
             return list(compare_metadata(context, Base.metadata))
     finally:
         engine.dispose()
@@ -54,7 +57,8 @@ def _schema_drift(url: str) -> list[Any]:
 def _tables(url: str) -> set[str]:
     engine = _sync_engine(url)
     try:
-        return set(sa.inspect(engine).get_table_names())
+        # The full-text index (and SQLite's FTS5 shadow tables) are made by hand, not models.
+        return {t for t in sa.inspect(engine).get_table_names() if not is_search_table(t)}
     finally:
         engine.dispose()
 

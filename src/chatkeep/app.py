@@ -18,6 +18,7 @@ from chatkeep.api.problems import DialectRouter
 from chatkeep.core.answering.ports import LLM, Retriever
 from chatkeep.runtime import Runtime, build_answer_engine
 from chatkeep.settings import Settings
+from chatkeep.workers import ingestion_workers
 
 
 def create_app(
@@ -29,7 +30,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         answers.start()
-        yield
+        async with ingestion_workers(state, settings.ingest_workers):
+            yield
         await answers.stop()
         await state.engine.dispose()
 
@@ -52,6 +54,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         dialects=dialects,
         timeout=settings.body_timeout_seconds,
+        upload_max_bytes=settings.documents_max_bytes,
     )
     # Added last, so it wraps everything (even 413s and errors the framework renders).
     metrics = Metrics(state.engine)

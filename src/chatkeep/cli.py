@@ -26,6 +26,8 @@ from chatkeep.core.errors import ChatkeepError
 from chatkeep.core.types import CredentialKind
 from chatkeep.core.uow import UnitOfWork
 from chatkeep.db.engine import DatabaseURLError, async_url
+from chatkeep.document_cli import document as document_command
+from chatkeep.document_cli import worker as worker_command
 from chatkeep.runtime import Runtime, unit_of_work
 from chatkeep.settings import Settings
 
@@ -319,12 +321,20 @@ def demo(host: str, port: int, as_json: bool) -> None:
 
     _migrate(_settings())
     result = run_in_transaction(seed_demo)
-    curl = f"curl -s -H 'Authorization: Bearer {result.key}' http://{host}:{port}/v1/sessions"
-    payload = {"tenant": result.tenant, "user_id": result.user_id, "key": result.key, "curl": curl}
+    base, auth = f"http://{host}:{port}", f"-H 'Authorization: Bearer {result.key}'"
+    curl = f"curl -s {auth} {base}/v1/sessions"
+    retrieve = (
+        f"curl -s {auth} -H 'Content-Type: application/json' {base}/v1/retrieve "
+        """-d '{"query": "How do I rotate an API key?"}'"""
+    )
+    payload = {
+        "tenant": result.tenant, "user_id": result.user_id, "key": result.key,
+        "curl": curl, "retrieve": retrieve,
+    }  # fmt: skip
     human = (
         f"demo tenant {result.tenant!r}, user {result.user_id!r}"
         f"{' (seeded now)' if result.seeded else ''}\n"
-        f"demo key: {result.key}\ntry:      {curl}"
+        f"demo key: {result.key}\ntry:      {curl}\nretrieve: {retrieve}"
     )
     emit(as_json, payload, human)
 
@@ -332,6 +342,8 @@ def demo(host: str, port: int, as_json: bool) -> None:
 from chatkeep.cli_ask import ask as ask_command  # noqa: E402 (it imports this module's helpers)
 
 main.add_command(bench_command)
+main.add_command(document_command)
+main.add_command(worker_command)
 main.add_command(ask_command)
 
 if __name__ == "__main__":  # pragma: no cover

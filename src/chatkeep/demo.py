@@ -7,14 +7,18 @@ key is shown only when it is created.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 
 from chatkeep.core import domains, messages, sessions, tenants
+from chatkeep.core.knowledge import documents
+from chatkeep.core.knowledge.types import NewDocument
 from chatkeep.core.repository import accounts
 from chatkeep.core.types import CredentialKind, NewMessage, NewSession, SessionChanges
 from chatkeep.core.uow import UnitOfWork
 
 DEMO_TENANT = "demo"
 DEMO_USER = "alice"
+DEMO_DOCUMENT = "handbook.md"  # in chatkeep/samples; ingested by `chatkeep serve`'s workers
 
 _CONVERSATIONS = [
     ("How do I rotate an API key?", "Product docs", [
@@ -60,6 +64,9 @@ async def _seed(uow: UnitOfWork) -> None:
         "API reference": (await domains.create_domain(uow, operator, "API reference", docs.id)).id,
         "HR policies": (await domains.create_domain(uow, operator, "HR policies")).id,
     }
+    await documents.add_document(
+        uow, operator, docs.id, NewDocument(DEMO_DOCUMENT, sample_document()), 1 << 30
+    )
     await tenants.create_user(uow, DEMO_TENANT, "bob")
     alice = await tenants.operator_as_user(uow, DEMO_TENANT, DEMO_USER)
     for index, (title, folder, turns) in enumerate(_CONVERSATIONS):
@@ -70,3 +77,8 @@ async def _seed(uow: UnitOfWork) -> None:
             await messages.append_message(uow, alice, session.uuid, NewMessage(role, content))
         if index == 0:
             await sessions.update_session(uow, alice, session.uuid, SessionChanges(is_pinned=True))
+
+
+def sample_document() -> bytes:
+    """The demo's handbook: English with a Chinese section (README's upload example)."""
+    return (resources.files("chatkeep") / "samples" / DEMO_DOCUMENT).read_bytes()

@@ -6,7 +6,6 @@ plumbing from here, never from ``api/``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -19,8 +18,7 @@ from chatkeep.core.answering.lifecycle import AnswerEngine
 from chatkeep.core.answering.ports import LLM, Retriever
 from chatkeep.core.answering.records import AnswerConfig
 from chatkeep.core.cursor import CursorCodec
-from chatkeep.core.knowledge.retrieval import RetrievalQuery
-from chatkeep.core.types import Principal
+from chatkeep.core.knowledge.retrieval import retrieve
 from chatkeep.core.uow import CoreConfig, UnitOfWork
 from chatkeep.db.engine import SQLITE_WRITE, create_engine, create_sessionmaker, snapshot_reads
 from chatkeep.providers import build_llm
@@ -76,18 +74,6 @@ async def unit_of_work(runtime: Runtime, *, write: bool) -> AsyncIterator[UnitOf
         await db.commit()
 
 
-async def no_documents(uow: UnitOfWork, principal: Principal, query: RetrievalQuery) -> list[Any]:
-    """The retriever until the knowledge area provides ``retrieval.retrieve``."""
-    return []
-
-
-def default_retriever() -> Retriever:
-    """``chatkeep.core.knowledge.retrieval.retrieve`` once that module has it."""
-    module = importlib.import_module("chatkeep.core.knowledge.retrieval")
-    found: Retriever | None = getattr(module, "retrieve", None)
-    return found if found is not None else no_documents
-
-
 def build_answer_engine(
     runtime: Runtime, *, llm: LLM | None = None, retriever: Retriever | None = None
 ) -> AnswerEngine:
@@ -100,6 +86,6 @@ def build_answer_engine(
     return AnswerEngine(
         units,
         llm if llm is not None else build_llm(runtime.settings),
-        retriever or default_retriever(),
+        retriever or retrieve,
         AnswerConfig.of(runtime.settings),
     )

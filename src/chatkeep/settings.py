@@ -43,6 +43,23 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=1000, ge=1)
     access_log: bool = True  # one JSON line per request on stderr (logger chatkeep.access)
 
+    # --- knowledge: documents, ingestion, URL fetches (issue 11) ---
+    # Largest original file accepted (upload or fetch); beyond it: 413, nothing stored.
+    documents_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    documents_max_pages: int = Field(default=2000, ge=1)  # more: the document fails
+    documents_max_text_chars: int = Field(default=5_000_000, ge=1000)  # parsed text cap
+    # Ingestion workers `chatkeep serve` runs in each app process (0: run `chatkeep worker`).
+    ingest_workers: int = Field(default=1, ge=0)
+    ingest_poll_seconds: float = Field(default=1.0, gt=0)  # idle worker: look for jobs this often
+    ingest_lease_seconds: float = Field(default=300, gt=0)  # a job not done by then is retaken
+    ingest_max_attempts: int = Field(default=3, ge=1)  # then the document is failed
+    ingest_retry_seconds: float = Field(default=5, ge=0)  # first backoff; doubles per attempt
+    ingest_parse_timeout_seconds: float = Field(default=120, gt=0)  # parsing time limit
+    # URL uploads: time and size caps, redirects followed, and whether loopback, private
+    # and link-local addresses may be fetched (never cloud metadata addresses).
+    fetch_timeout_seconds: float = Field(default=20, gt=0)
+    fetch_max_redirects: int = Field(default=5, ge=0)
+    fetch_allow_private: bool = False
     # --- Answers (issue 12): the LLM provider and the answer lifecycle ---
     # Any OpenAI-compatible server (OpenAI, DashScope, vLLM, Ollama, llama.cpp...). Unset:
     # `chatkeep serve` starts the embedded llama.cpp server with the bundled small model.

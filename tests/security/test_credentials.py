@@ -54,6 +54,7 @@ async def test_revoked_and_expired_credentials_fail_everywhere_and_change_nothin
     good = await world.key(tenant, "alice")
     session = await world.session(good, title="before")
     domain = await world.domain(tenant, "kept")
+    document = (await world.document(good, domain.id, "kept.txt", b"kept words")).document
     revoked, expired = await world.key(tenant, "alice"), await world.key(tenant, "alice")
     pair = await world.access_key(tenant, "alice")
     await world.run(lambda uow: tenants.revoke_api_key(uow, revoked.id))
@@ -63,8 +64,12 @@ async def test_revoked_and_expired_credentials_fail_everywhere_and_change_nothin
 
     walked = 0
     for method, template in await operations(client):
-        native_ids = {"session_id": str(session.uuid), "domain_id": str(domain.id)}
-        native_ids["answer_id"] = "00000000-0000-4000-8000-000000000000"  # refused first
+        native_ids = {
+            "session_id": str(session.uuid),
+            "domain_id": str(domain.id),
+            "document_id": str(document.id),
+            "answer_id": "00000000-0000-4000-8000-000000000000",  # refused first
+        }
         if template.startswith("/api/v1/qllm/"):
             native_ids["session_id"] = str(session.id)
         path = concrete(template, native_ids)

@@ -27,6 +27,8 @@ _CORE: list[tuple[type[errors.ChatkeepError], ProblemKind, int]] = [
     (errors.Conflict, ProblemKind.CONFLICT, 409),
     (errors.InvalidArgument, ProblemKind.INVALID, 422),
     (errors.RateLimited, ProblemKind.THROTTLED, 429),
+    (errors.TooLarge, ProblemKind.TOO_LARGE, 413),
+    (errors.UnsupportedFormat, ProblemKind.UNSUPPORTED_MEDIA_TYPE, 415),
 ]
 
 _HTTP: dict[int, ProblemKind] = {

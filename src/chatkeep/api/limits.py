@@ -10,6 +10,7 @@ Both answers close the connection: the rest of the body is never read.
 from __future__ import annotations
 
 import asyncio
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,6 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chatkeep.api.problems import DialectRouter, Problem, ProblemKind
 
 CLOSE = {"Connection": "close"}
+# Document uploads carry files (CHATKEEP_DOCUMENTS_MAX_BYTES), not JSON: their own limit.
+UPLOAD_PATH = re.compile(r"^/v1/domains/[^/]+/documents/?$")
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 class BodyTooLarge(HTTPException):
@@ -37,10 +41,16 @@ class BodyTooSlow(HTTPException):
 
 class BodySizeLimit:
     def __init__(
-        self, app: ASGIApp, max_bytes: int, dialects: DialectRouter, timeout: float = 30.0
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        dialects: DialectRouter,
+        timeout: float = 30.0,
+        upload_max_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
         self.dialects = dialects
         self.timeout = timeout
 
@@ -48,10 +58,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope)
         declared = dict(scope.get("headers", ())).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isdigit() and int(declared) > max_bytes:
             problem = Problem(
-                ProblemKind.TOO_LARGE, BodyTooLarge(self.max_bytes).detail, 413, headers=CLOSE
+                ProblemKind.TOO_LARGE, BodyTooLarge(max_bytes).detail, 413, headers=CLOSE
             )
             response = self.dialects.render(Request(scope), problem)
             await response(scope, receive, send)
@@ -73,9 +84,18 @@ class BodySizeLimit:
                 raise BodyTooSlow(self.timeout) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if seen > max_bytes:
+                    raise BodyTooLarge(max_bytes)
                 complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, limited_receive, send)
+
+    def _limit(self, scope: Scope) -> int:
+        if (
+            self.upload_max_bytes is not None
+            and scope.get("method") == "POST"
+            and UPLOAD_PATH.match(scope.get("path", ""))
+        ):
+            return max(self.max_bytes, self.upload_max_bytes + MULTIPART_OVERHEAD)
+        return self.max_bytes

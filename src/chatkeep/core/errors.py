@@ -50,6 +50,14 @@ class IdempotencyMismatch(Conflict):
     """An idempotency key was reused with a different request."""
 
 
+class TooLarge(ChatkeepError):
+    """A payload (a document) is over its size limit."""
+
+
+class UnsupportedFormat(ChatkeepError):
+    """A file in a format chatkeep cannot read."""
+
+
 class RateLimited(ChatkeepError):
     """The credential has used up its request budget; ``retry_after`` is in whole seconds."""
 

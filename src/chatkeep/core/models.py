@@ -274,6 +274,9 @@ class RateLimitCounter(Base):
     hits: Mapped[int] = mapped_column(Integer)
 
 
+# The knowledge tables share this metadata (migrations and the schema check see them).
+import chatkeep.core.knowledge.models  # noqa: E402, F401
+
 ANSWER_STATUSES = ("running", "complete", "cancelled", "failed", "incomplete")
 RUNNING = "running"
 

@@ -18,6 +18,8 @@ class Scope(enum.StrEnum):
     MESSAGES_WRITE = "messages:write"
     DOMAINS_READ = "domains:read"
     DOMAINS_WRITE = "domains:write"
+    DOCUMENTS_READ = "documents:read"  # list, read and retrieve from documents
+    DOCUMENTS_WRITE = "documents:write"  # upload and delete documents
     ALL = "*"
 
 

@@ -30,10 +30,9 @@ from chatkeep.core.answering.records import AnswerConfig, AnswerRecord
 from chatkeep.core.answering.writer import AnswerWriter
 from chatkeep.core.errors import ChatkeepError, ProviderError
 from chatkeep.core.knowledge.retrieval import RetrievalQuery
-from chatkeep.core.types import Principal, SessionRecord
+from chatkeep.core.types import Principal, Scope, SessionRecord
 
 log = logging.getLogger("chatkeep.answers")
-DOCUMENTS_READ = "documents:read"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -97,7 +96,8 @@ class Generation:
         """Retrieve, store the references, build the prompt; None when already answered."""
         started = time.monotonic()
         # Asking in a session is allowed to read the session's own documents.
-        reader = dataclasses.replace(job.principal, scopes=job.principal.scopes | {DOCUMENTS_READ})
+        scopes = job.principal.scopes | {Scope.DOCUMENTS_READ}
+        reader = dataclasses.replace(job.principal, scopes=scopes)
         query = RetrievalQuery(
             text=job.question,
             domain_id=None if job.document_ids else job.session.domain_id,

@@ -1,0 +1,1 @@
+"""Knowledge: documents in domains, their ingestion into chunks, and retrieval over them."""

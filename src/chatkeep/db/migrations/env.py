@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from chatkeep.core.knowledge.models import include_in_schema_check
 from chatkeep.core.models import Base
 from chatkeep.db.engine import async_url
 
@@ -22,6 +23,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables
         compare_type=True,
+        include_name=include_in_schema_check,
     )
     with context.begin_transaction():
         context.run_migrations()

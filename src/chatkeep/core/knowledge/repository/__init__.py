@@ -1,0 +1,1 @@
+"""All of the knowledge area's SQL."""
