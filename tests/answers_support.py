@@ -134,7 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
 def scripted_provider(script: Script) -> Iterator[str]:
     """Serve ``script`` on a loopback port; yields the ``/v1`` base URL."""
     handler = type("Handler", (_Handler,), {"script": script})
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 512})
+    server = server_class(("127.0.0.1", free_port()), handler)  # a deep accept backlog
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

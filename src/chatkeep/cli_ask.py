@@ -11,7 +11,6 @@ import uuid
 import click
 import orjson
 
-from chatkeep.cli import CommandFailed, _run, _settings, emit
 from chatkeep.core.answering.events import answer_json
 from chatkeep.core.answering.records import AnswerRecord, AskRequest
 from chatkeep.core.tenants import operator_as_user
@@ -37,6 +36,10 @@ def ask(
     as_json: bool,
 ) -> None:
     """Ask QUESTION in session SESSION_ID; print the answer as it is generated."""
+    # Imported here: `python -m chatkeep.cli` runs that module as __main__, and a top-level
+    # import of it from here would load a second, half-initialised copy.
+    from chatkeep.cli import CommandFailed, _run, _settings, emit
+
     try:
         settings = ensure_llm_base_url(_settings())
     except LocalModelUnavailable as exc:

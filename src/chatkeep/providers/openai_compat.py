@@ -143,7 +143,8 @@ async def _events(
     while True:
         limit = min(deadline, deadline if seen_text else first_by) - loop.time()
         try:
-            line = await asyncio.wait_for(anext(lines), timeout=max(limit, 0))
+            async with asyncio.timeout(max(limit, 0)):  # around the read only, never a yield
+                line = await anext(lines)
         except StopAsyncIteration:
             break
         except TimeoutError:

@@ -15,8 +15,7 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field, StrictBool, StrictStr
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from chatkeep.api.deps import reads_only
-from chatkeep.api.native.deps import CurrentPrincipal
+from chatkeep.api.native.deps import UnheldPrincipal
 from chatkeep.api.native.schemas import RequestModel
 from chatkeep.api.native.sessions import UserIdParam
 from chatkeep.api.sse import MEDIA_TYPE, event_stream
@@ -129,12 +128,11 @@ async def _respond(
     description=STREAM_DOC + " With an `Idempotency-Key` header, a retried POST re-attaches to "
     "the answer the first one started (its events from the first).",
 )
-@reads_only()  # the engine writes in its own transactions; the request's only authenticates
 async def ask(
     session_id: uuid.UUID,
     body: AnswerCreate,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: UnheldPrincipal,
     idempotency_key: Annotated[str | None, Header()] = None,
     user_id: UserIdParam = None,
 ) -> Response:
@@ -147,7 +145,7 @@ async def ask(
 
 
 @router.get("/answers/{answer_id}", summary="An answer", response_model=AnswerOut)
-async def get_answer(answer_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> Any:
+async def get_answer(answer_id: uuid.UUID, request: Request, principal: UnheldPrincipal) -> Any:
     return _json(await _engine(request).get(principal, answer_id))
 
 
@@ -162,7 +160,7 @@ async def get_answer(answer_id: uuid.UUID, request: Request, principal: CurrentP
 async def answer_events(
     answer_id: uuid.UUID,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: UnheldPrincipal,
     last_event_id: Annotated[str | None, Header()] = None,
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
@@ -174,8 +172,7 @@ async def answer_events(
 
 
 @router.post("/answers/{answer_id}/cancel", summary="Cancel an answer", response_model=AnswerOut)
-@reads_only()
-async def cancel_answer(answer_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> Any:
+async def cancel_answer(answer_id: uuid.UUID, request: Request, principal: UnheldPrincipal) -> Any:
     return _json(await _engine(request).cancel(principal, answer_id))
 
 
@@ -185,11 +182,10 @@ async def cancel_answer(answer_id: uuid.UUID, request: Request, principal: Curre
     response_class=Response,
     responses=_STREAM_RESPONSES,
 )
-@reads_only()
 async def regenerate_answer(
     answer_id: uuid.UUID,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: UnheldPrincipal,
     body: RegenerateBody | None = None,
 ) -> Response:
     answer = await _engine(request).regenerate(principal, answer_id)

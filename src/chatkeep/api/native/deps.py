@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from chatkeep.api.credentials import authorization_token
-from chatkeep.api.deps import DbUnit
+from chatkeep.api.deps import DbUnit, app_state
 from chatkeep.api.ratelimit import admit
 from chatkeep.core.auth import authenticate_api_key
 from chatkeep.core.errors import Unauthenticated
 from chatkeep.core.types import Principal
+from chatkeep.runtime import unit_of_work
 
 
 async def native_principal(request: Request, uow: DbUnit) -> Principal:
@@ -26,3 +27,15 @@ async def native_principal(request: Request, uow: DbUnit) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(native_principal)]
+
+
+async def native_principal_unheld(request: Request) -> Principal:
+    """The principal, checked in its own short read transaction that has ended before the
+    handler runs: for handlers that then wait on the outside world (answers), so a request
+    never holds a second pooled connection while it waits for a writer's."""
+    async with unit_of_work(app_state(request), write=False) as uow:
+        return await native_principal(request, uow)
+
+
+# A principal with no transaction held (see above); the handler opens none itself.
+UnheldPrincipal = Annotated[Principal, Depends(native_principal_unheld)]

@@ -10,19 +10,18 @@ cancel flag set by any worker.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from chatkeep.core.answering import events, history
+from chatkeep.core.answering.batcher import WriteBatcher
 from chatkeep.core.answering.ports import (
     LLM,
     ChatMessage,
     Finished,
-    LLMEvent,
     Retriever,
     UnitsOfWork,
 )
@@ -51,31 +50,32 @@ class Generation:
     def __init__(
         self,
         units: UnitsOfWork,
+        writes: WriteBatcher,
         llm: LLM | None,
         retriever: Retriever,
         config: AnswerConfig,
         owner: str,
         notify: Callable[[UUID], None],
     ) -> None:
-        self._units, self._llm, self._retriever = units, llm, retriever
+        self._units, self._writes = units, writes
+        self._llm, self._retriever = llm, retriever
         self._config, self._owner, self._notify = config, owner, notify
         self._consumer: asyncio.Task[Finished | None] | None = None
         self._cancel_requested = False
         self._lost = False
-        self._writing = False
 
     def cancel(self) -> None:
         self._cancel_requested = True
         self._interrupt()
 
     def _interrupt(self) -> None:
-        # Interrupt a wait on the model at once, but never a database write in flight:
-        # the consumer stops by itself right after that write.
-        if self._consumer is not None and not self._writing:
+        # A write the consumer is waiting for still completes (the batcher shields it and
+        # updates the writer's state itself); only the wait is interrupted.
+        if self._consumer is not None:
             self._consumer.cancel()
 
     async def run(self, job: Job) -> None:
-        writer = AnswerWriter(self._units, job.principal.tenant_id, job.answer, self._owner,
+        writer = AnswerWriter(self._writes, job.principal.tenant_id, job.answer, self._owner,
                               self._config, lambda: self._notify(job.answer.id))  # fmt: skip
         try:
             messages = await self._prepare(job, writer)
@@ -150,52 +150,30 @@ class Generation:
     async def _consume(
         self, llm: LLM, messages: list[ChatMessage], writer: AnswerWriter
     ) -> Finished | None:
-        """Buffer the model's text and write it when due; while the model is silent with
-        text buffered, write it after ``flush_seconds`` anyway (no text waits on a stall)."""
         finished = Finished(model=None, prompt_tokens=None, completion_tokens=None,
                             finish_reason=None)  # fmt: skip
-        stream = llm.stream(messages)
-        upcoming: asyncio.Task[LLMEvent] | None = None
-        try:
-            while True:
-                if upcoming is None:
-                    upcoming = asyncio.ensure_future(anext(stream))
-                wait = self._config.flush_seconds if writer.pending else None
-                done, _ = await asyncio.wait({upcoming}, timeout=wait)
-                if not done:
-                    if not await self._flush(writer):
-                        return None
-                    continue
-                try:
-                    item = upcoming.result()
-                except StopAsyncIteration:
-                    return finished
-                upcoming = None
-                if isinstance(item, Finished):
-                    finished = item
-                    continue
-                writer.add(item.text)
-                if writer.due() and not await self._flush(writer):
-                    return None
-        finally:
-            if upcoming is not None:
-                upcoming.cancel()
-            await _close(stream)
-
-    async def _flush(self, writer: AnswerWriter) -> bool:
-        self._writing = True
-        try:
-            written = await writer.flush()
-        finally:
-            self._writing = False
-        if written and (self._cancel_requested or self._lost):
-            raise asyncio.CancelledError  # asked to stop while writing: stop now
-        return written
+        async for item in llm.stream(messages):
+            if isinstance(item, Finished):
+                finished = item
+                continue
+            writer.add(item.text)
+            if writer.due() and not await writer.flush():
+                return None
+        return finished
 
     async def _watch(self, writer: AnswerWriter) -> None:
-        """Renew the lease while the model is silent; stop generating on a cancel flag."""
+        """While the model streams: store text it left buffered by going silent (after
+        ``flush_seconds``), renew the lease every heartbeat, and stop on a cancel flag."""
+        loop = asyncio.get_running_loop()
+        next_beat = loop.time() + self._config.heartbeat_seconds
         while True:
-            await asyncio.sleep(self._config.heartbeat_seconds)
+            await asyncio.sleep(min(self._config.flush_seconds, self._config.heartbeat_seconds))
+            if writer.due() and not await writer.flush():
+                self._lose()
+                return
+            if loop.time() < next_beat:
+                continue
+            next_beat = loop.time() + self._config.heartbeat_seconds
             state = await writer.heartbeat()
             if state != "ok":
                 self.cancel() if state == "cancel" else self._lose()
@@ -204,10 +182,3 @@ class Generation:
         # Not ours any more (the sweeper took it): stop without writing anything.
         self._lost = True
         self._interrupt()
-
-
-async def _close(stream: AsyncIterator[LLMEvent]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        with contextlib.suppress(Exception):
-            await aclose()

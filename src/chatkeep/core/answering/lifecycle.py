@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from uuid import UUID
 
 from chatkeep.core.answering import service
+from chatkeep.core.answering.batcher import WriteBatcher
 from chatkeep.core.answering.generation import Generation, Job
 from chatkeep.core.answering.ports import LLM, Retriever, UnitsOfWork
 from chatkeep.core.answering.records import AnswerConfig, AnswerEvent, AnswerRecord, AskRequest
@@ -41,6 +42,7 @@ class AnswerEngine:
         self._tasks: set[asyncio.Task[None]] = set()
         self._signals: dict[UUID, asyncio.Event] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self.writes = WriteBatcher(units)  # group commit for every generation here
 
     # --- asking -------------------------------------------------------------------------
 
@@ -64,8 +66,9 @@ class AnswerEngine:
 
     def _spawn(self, job: Job) -> None:
         generation = Generation(
-            self.units, self.llm, self.retriever, self.config, self.owner, self.notify
-        )
+            self.units, self.writes, self.llm, self.retriever, self.config, self.owner,
+            self.notify,
+        )  # fmt: skip
         self._generations[job.answer.id] = generation
         task = asyncio.create_task(generation.run(job), name=f"answer-{job.answer.id}")
         self._tasks.add(task)
@@ -154,6 +157,7 @@ class AnswerEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.writes.stop()
 
     async def sweep_once(self) -> int:
         return await sweep_expired(self.units, skip=set(self._generations))

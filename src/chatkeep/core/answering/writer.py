@@ -7,13 +7,14 @@ finds it otherwise reports ``False`` and the generator stops.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from chatkeep.core.answering import events
-from chatkeep.core.answering.ports import UnitsOfWork
+from chatkeep.core.answering.batcher import WriteBatcher
 from chatkeep.core.answering.records import AnswerConfig, AnswerRecord
 from chatkeep.core.clock import utcnow
 from chatkeep.core.models import Answer
@@ -24,14 +25,14 @@ from chatkeep.core.uow import UnitOfWork
 class AnswerWriter:
     def __init__(
         self,
-        units: UnitsOfWork,
+        write: WriteBatcher,
         tenant_id: int,
         answer: AnswerRecord,
         owner: str,
         config: AnswerConfig,
         notify: Callable[[], None],
     ) -> None:
-        self._units, self._tenant, self._answer = units, tenant_id, answer
+        self._write, self._tenant, self._answer = write, tenant_id, answer
         self._owner, self._config, self._notify = owner, config, notify
         self.content = ""
         self._pending = ""
@@ -39,6 +40,7 @@ class AnswerWriter:
         self._started = time.monotonic()
         self._first_written = False
         self._finished = False
+        self._flushing = asyncio.Lock()
         self.references: list[dict[str, Any]] = []
         self.model: str | None = None
         self.usage: tuple[int | None, int | None] = (None, None)
@@ -63,24 +65,32 @@ class AnswerWriter:
 
     async def write_references(self, references: list[dict[str, Any]]) -> bool:
         self.references = references
-        async with self._units(write=True) as uow:
-            data = events.dumps({"answer_id": str(self._answer.id), "references": references})
-            ok = await self._event(uow, "references", data, {"references": references})
+        data = events.dumps({"answer_id": str(self._answer.id), "references": references})
+
+        async def work(uow: UnitOfWork) -> bool:
+            return await self._event(uow, "references", data, {"references": references})
+
+        ok = await self._write.write(work)
         self._after_write()
         return ok
 
     async def flush(self) -> bool:
-        async with self._units(write=True) as uow:
-            ok = await self._write_pending(uow)
+        async with self._flushing:  # the consumer and the watcher both flush
+            if not self._pending:
+                return True
+            ok = await self._write.write(self._write_pending)
         self._after_write()
         return ok
 
     async def heartbeat(self) -> str:
         """ "ok", "cancel" (a cancel flag is set) or "lost" (the answer is not ours any more)."""
-        async with self._units(write=True) as uow:
-            flag = await rows.renew_lease(
+
+        async def work(uow: UnitOfWork) -> bool | None:
+            return await rows.renew_lease(
                 uow.db, self._tenant, self._answer.id, self._owner, self._lease()
             )
+
+        flag = await self._write.write(work)
         return "lost" if flag is None else ("cancel" if flag else "ok")
 
     async def finish(self, status: str, *, reason: str | None = None) -> None:
@@ -89,7 +99,8 @@ class AnswerWriter:
             return
         self._finished = True
         self.timings["total_ms"] = self._ms_since_start()
-        async with self._units(write=True) as uow:
+
+        async def work(uow: UnitOfWork) -> None:
             if not await self._write_pending(uow):
                 return
             changes: dict[str, Any] = {
@@ -104,6 +115,8 @@ class AnswerWriter:
             )
             if row is not None:
                 await self._terminal_event(uow, row, status, reason)
+
+        await self._write.write(work)
         self._after_write()
 
     async def _terminal_event(
