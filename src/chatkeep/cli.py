@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy.exc import DBAPIError
 
 from chatkeep.bench.command import bench as bench_command
+from chatkeep.bench.knowledge_command import bench_knowledge as bench_knowledge_command
 from chatkeep.core import tenants
 from chatkeep.core.errors import ChatkeepError
 from chatkeep.core.types import CredentialKind
@@ -329,6 +330,7 @@ def demo(host: str, port: int, as_json: bool) -> None:
 
 
 main.add_command(bench_command)
+main.add_command(bench_knowledge_command)
 main.add_command(document_command)
 main.add_command(worker_command)
 
