@@ -30,6 +30,8 @@ TABLES = (
     "ingest_jobs",
     "document_contents",
     "documents",
+    "answer_events",
+    "answers",
     "messages",
     "sessions",
     "api_keys",

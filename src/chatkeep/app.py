@@ -15,18 +15,24 @@ from chatkeep.api.metrics import Metrics
 from chatkeep.api.native.errors import render_native_problem
 from chatkeep.api.observability import RequestObserver, enable_access_log
 from chatkeep.api.problems import DialectRouter
-from chatkeep.runtime import Runtime
+from chatkeep.core.answering.ports import LLM, Retriever
+from chatkeep.runtime import Runtime, build_answer_engine
 from chatkeep.settings import Settings
 from chatkeep.workers import ingestion_workers
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(
+    settings: Settings, *, llm: LLM | None = None, retriever: Retriever | None = None
+) -> FastAPI:
     state = Runtime.build(settings)
+    answers = build_answer_engine(state, llm=llm, retriever=retriever)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        answers.start()
         async with ingestion_workers(state, settings.ingest_workers):
             yield
+        await answers.stop()
         await state.engine.dispose()
 
     app = FastAPI(
@@ -36,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.chatkeep = state
+    app.state.answers = answers
 
     dialects = DialectRouter(default=render_native_problem)
     for prefix in aidoc.PREFIXES:

@@ -129,6 +129,7 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = _settings()
     _check_port_free(host, port)
     _migrate(settings)
+    _start_embedded_llm(settings)
     uvicorn.run(
         "chatkeep.app:create_app_from_env",
         factory=True,
@@ -146,6 +147,16 @@ def serve(host: str, port: int, workers: int) -> None:
         # busy host, importing the app alone can take that long, and workers then flap.
         timeout_worker_healthcheck=60,
     )
+
+
+def _start_embedded_llm(settings: Settings) -> None:
+    """With no LLM provider configured, serve the bundled model (workers inherit its URL)."""
+    from chatkeep.providers.local_llama import LocalModelUnavailable, ensure_llm_base_url
+
+    try:
+        ensure_llm_base_url(settings)
+    except LocalModelUnavailable as exc:  # the API still serves; answers fail with a reason
+        click.echo(f"warning: no embedded model ({exc}); set CHATKEEP_LLM_BASE_URL", err=True)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -329,10 +340,13 @@ def demo(host: str, port: int, as_json: bool) -> None:
     emit(as_json, payload, human)
 
 
+from chatkeep.cli_ask import ask as ask_command  # noqa: E402 (it imports this module's helpers)
+
 main.add_command(bench_command)
 main.add_command(bench_knowledge_command)
 main.add_command(document_command)
 main.add_command(worker_command)
+main.add_command(ask_command)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -7,16 +7,21 @@ plumbing from here, never from ``api/``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from chatkeep.core.access_keys import AccessKeyCipher
+from chatkeep.core.answering.lifecycle import AnswerEngine
+from chatkeep.core.answering.ports import LLM, Retriever
+from chatkeep.core.answering.records import AnswerConfig
 from chatkeep.core.cursor import CursorCodec
+from chatkeep.core.knowledge.retrieval import retrieve
 from chatkeep.core.uow import CoreConfig, UnitOfWork
 from chatkeep.db.engine import SQLITE_WRITE, create_engine, create_sessionmaker, snapshot_reads
+from chatkeep.providers import build_llm
 from chatkeep.ratelimit import RateLimiter
 from chatkeep.settings import Settings
 
@@ -67,3 +72,20 @@ async def unit_of_work(runtime: Runtime, *, write: bool) -> AsyncIterator[UnitOf
             await db.rollback()
             raise
         await db.commit()
+
+
+def build_answer_engine(
+    runtime: Runtime, *, llm: LLM | None = None, retriever: Retriever | None = None
+) -> AnswerEngine:
+    """The process's answer engine over ``runtime``: the configured provider unless ``llm``
+    is given, the knowledge area's retrieval unless ``retriever`` is."""
+
+    def units(*, write: bool) -> AbstractAsyncContextManager[UnitOfWork]:
+        return unit_of_work(runtime, write=write)
+
+    return AnswerEngine(
+        units,
+        llm if llm is not None else build_llm(runtime.settings),
+        retriever or retrieve,
+        AnswerConfig.of(runtime.settings),
+    )

@@ -60,6 +60,36 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = Field(default=20, gt=0)
     fetch_max_redirects: int = Field(default=5, ge=0)
     fetch_allow_private: bool = False
+    # --- Answers (issue 12): the LLM provider and the answer lifecycle ---
+    # Any OpenAI-compatible server (OpenAI, DashScope, vLLM, Ollama, llama.cpp...). Unset:
+    # `chatkeep serve` starts the embedded llama.cpp server with the bundled small model.
+    llm_base_url: str | None = None
+    llm_model: str = "SmolLM2-135M-Instruct"
+    llm_api_key: SecretStr | None = None  # sent as a Bearer token; never logged
+    llm_connect_timeout_seconds: float = Field(default=5, gt=0)
+    llm_first_token_timeout_seconds: float = Field(default=60, gt=0)
+    llm_answer_timeout_seconds: float = Field(default=300, gt=0)
+    llm_max_tokens: int = Field(default=512, ge=1)
+    llm_temperature: float = Field(default=0.2, ge=0, le=2)
+    llm_local_threads: int = Field(default=2, ge=1)  # the embedded model's CPU threads
+    llm_local_context_tokens: int = Field(default=8192, ge=512)  # shared by its 2 slots
+    answer_top_k: int = Field(default=5, ge=1, le=50)  # passages retrieved per question
+    answer_passage_tokens: int = Field(default=1200, ge=50)  # prompt budget: passages
+    answer_history_tokens: int = Field(default=600, ge=0)  # prompt budget: earlier turns
+    # With no relevant passage, answer with answer_no_passage_text instead of asking the model.
+    answer_require_passages: bool = True
+    answer_no_passage_text: str = (
+        "I could not find anything about this in the documents, so I cannot answer it."
+    )
+    answer_max_running_per_credential: int = Field(default=4, ge=1)
+    # A running answer's owner renews its lease every heartbeat; an answer whose lease has
+    # run out (its process died) is marked incomplete by any worker's sweeper.
+    answer_lease_seconds: float = Field(default=20, gt=0)
+    answer_heartbeat_seconds: float = Field(default=2, gt=0)
+    answer_flush_seconds: float = Field(default=0.1, gt=0)  # delta batching: at most this long
+    answer_flush_chars: int = Field(default=400, ge=1)  # ... or this much text
+    answer_poll_seconds: float = Field(default=0.25, gt=0)  # readers tailing another worker
+    answer_ping_seconds: float = Field(default=15, gt=0)  # SSE keep-alive comments
 
     def resolved_secret_key(self) -> bytes:
         """The server key, creating the key file on first use when none is configured."""

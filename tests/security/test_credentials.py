@@ -68,6 +68,7 @@ async def test_revoked_and_expired_credentials_fail_everywhere_and_change_nothin
             "session_id": str(session.uuid),
             "domain_id": str(domain.id),
             "document_id": str(document.id),
+            "answer_id": "00000000-0000-4000-8000-000000000000",  # refused first
         }
         if template.startswith("/api/v1/qllm/"):
             native_ids["session_id"] = str(session.id)

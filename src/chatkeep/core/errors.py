@@ -64,3 +64,21 @@ class RateLimited(ChatkeepError):
     def __init__(self, retry_after: int) -> None:
         super().__init__("Too many requests for this credential; retry later.")
         self.retry_after = retry_after
+
+
+class TooManyAnswers(RateLimited):
+    """The credential already has its cap of answers running."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(retry_after=1)
+        self.message = f"This credential already has {limit} answers running; retry later."
+        self.args = (self.message,)
+
+
+class ProviderError(ChatkeepError):
+    """The LLM provider failed: ``reason`` is one of unavailable, timeout, rate_limited,
+    rejected, bad_response (the answer records it as ``failed``)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

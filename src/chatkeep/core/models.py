@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -275,3 +276,75 @@ class RateLimitCounter(Base):
 
 # The knowledge tables share this metadata (migrations and the schema check see them).
 import chatkeep.core.knowledge.models  # noqa: E402, F401
+
+ANSWER_STATUSES = ("running", "complete", "cancelled", "failed", "incomplete")
+RUNNING = "running"
+
+
+class Answer(Base):
+    """One generated answer to a question (a user message), kept beside its alternatives.
+
+    The text lives in its assistant message (``message_id``), rewritten as it grows. A
+    running answer is owned by one process through a lease it renews; the partial unique
+    index allows one running answer per session across every worker.
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        Index("ix_answers_question", "tenant_id", "question_message_id", "created_at", "id"),
+        Index("ix_answers_message", "tenant_id", "message_id"),
+        Index(
+            "uq_answers_one_running_per_session", "tenant_id", "session_id", unique=True,
+            sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'"),
+        ),
+        Index(
+            "ix_answers_running_credential", "tenant_id", "credential_id",
+            sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'"),
+        ),
+        Index(
+            "ix_answers_running_lease", "lease_expires_at",
+            sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'"),
+        ),
+        CheckConstraint(
+            "status IN ('running', 'complete', 'cancelled', 'failed', 'incomplete')", name="status"
+        ),
+    )  # fmt: skip
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[int] = mapped_column(BigInteger)
+    user_pk: Mapped[int] = mapped_column(BigInteger)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    question_message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    credential_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    # "references" is an SQL keyword: the column is "refs".
+    references: Mapped[list[dict[str, Any]]] = mapped_column("refs", JSON, default=list)
+    document_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    first_token_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AnswerEvent(Base):
+    """An answer's events in order (ids 1, 2, 3...): what any worker replays to a reader."""
+
+    __tablename__ = "answer_events"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    answer_id: Mapped[UUID] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    data: Mapped[str] = mapped_column(Text)  # one line of JSON, sent as it is stored
+    created_at: Mapped[datetime]

@@ -10,6 +10,7 @@ from chatkeep.api.native.deps import CurrentPrincipal
 from chatkeep.api.native.schemas import CursorParam, MessageCreate, MessageOut, Page
 from chatkeep.api.native.sessions import UserIdParam
 from chatkeep.core import messages
+from chatkeep.core.answering.service import answer_summaries
 from chatkeep.core.limits import PAGE_MAX
 from chatkeep.core.types import MessageListQuery, NewMessage
 
@@ -34,8 +35,11 @@ async def list_messages(
         cursor=cursor,
     )
     page = await messages.list_messages(uow, principal, query)
+    produced = await answer_summaries(
+        uow, principal, [m.id for m in page.items if m.role == "assistant"]
+    )
     return Page(
-        data=[MessageOut.of(m) for m in page.items],
+        data=[MessageOut.of(m, produced.get(m.id)) for m in page.items],
         next_cursor=page.next_cursor,
         has_more=page.has_more,
     )

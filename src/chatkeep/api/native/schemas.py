@@ -98,6 +98,15 @@ class MessageCreate(RequestModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class MessageAnswer(BaseModel):
+    """The answer that produced an assistant message (see the answers endpoints)."""
+
+    id: uuid.UUID
+    status: str
+    references: list[dict[str, Any]]
+    alternatives: list[uuid.UUID] = Field(description="Answers to the same question, latest first.")
+
+
 class MessageOut(BaseModel):
     id: int
     session_id: uuid.UUID
@@ -105,12 +114,16 @@ class MessageOut(BaseModel):
     content: str
     created_at: datetime
     metadata: dict[str, Any]
+    answer: MessageAnswer | None = Field(
+        default=None, description="Only on assistant messages an answer produced."
+    )
 
     @classmethod
-    def of(cls, m: MessageRecord) -> MessageOut:
+    def of(cls, m: MessageRecord, answer: dict[str, Any] | None = None) -> MessageOut:
         return cls(
             id=m.id, session_id=m.session_id, role=m.role, content=m.content,
             created_at=m.created_at, metadata=m.metadata,
+            answer=MessageAnswer.model_validate(answer) if answer else None,
         )  # fmt: skip
 
 
