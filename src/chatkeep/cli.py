@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy.exc import DBAPIError
 
 from chatkeep.bench.command import bench as bench_command
+from chatkeep.bench.knowledge_command import bench_knowledge as bench_knowledge_command
 from chatkeep.core import tenants
 from chatkeep.core.errors import ChatkeepError
 from chatkeep.core.types import CredentialKind
@@ -342,6 +343,7 @@ def demo(host: str, port: int, as_json: bool) -> None:
 from chatkeep.cli_ask import ask as ask_command  # noqa: E402 (it imports this module's helpers)
 
 main.add_command(bench_command)
+main.add_command(bench_knowledge_command)
 main.add_command(document_command)
 main.add_command(worker_command)
 main.add_command(ask_command)
