@@ -25,6 +25,8 @@ from tests.security.figures import FIGURES
 from tests.security.leaks import LeakWatch
 
 TABLES = (
+    "web_sessions",
+    "web_login_tokens",
     "messages",
     "sessions",
     "api_keys",

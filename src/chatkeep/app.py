@@ -17,6 +17,7 @@ from chatkeep.api.observability import RequestObserver, enable_access_log
 from chatkeep.api.problems import DialectRouter
 from chatkeep.runtime import Runtime
 from chatkeep.settings import Settings
+from chatkeep.web import install_web
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(native.router)
     app.include_router(aisquare.router)
     app.include_router(aidoc.router)
+    install_web(app)  # the browser UI at /
     return app
 
 

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=1000, ge=1)
     access_log: bool = True  # one JSON line per request on stderr (logger chatkeep.access)
 
+    # --- web UI (issue 14): sign-in links and browser sessions -------------------------
+    # A `chatkeep login-link` link works once, within this many minutes.
+    web_login_link_minutes: float = Field(default=15, gt=0)
+    # A browser stays signed in this long (or until it signs out).
+    web_session_hours: float = Field(default=7 * 24, gt=0)
+    # The session cookie's Secure flag; unset: Secure exactly when the request came over https.
+    web_cookie_secure: bool | None = None
+    # Where printed sign-in links point (`login-link`; `demo` uses its --host/--port).
+    web_base_url: str = "http://127.0.0.1:8000"
+
     def resolved_secret_key(self) -> bytes:
         """The server key, creating the key file on first use when none is configured."""
         if self.secret_key is not None:
