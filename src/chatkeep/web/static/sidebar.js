@@ -82,7 +82,7 @@ function status(text) { $("#session-status").textContent = text; }
 
 function countStatus() {
   const count = state.sessions.size;
-  status(state.hasMore ? `${count} loaded` : count ? `${count} sessions` : "No sessions");
+  status(state.hasMore ? `${count} loaded` : count ? `${count} session${count === 1 ? "" : "s"}` : "No sessions");
 }
 
 async function loadMore() {
