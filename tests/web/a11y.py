@@ -15,7 +15,9 @@ _PROBLEMS_JS = """
   const nameOf = (el) => {
     if (el.getAttribute("aria-label")) return el.getAttribute("aria-label");
     const by = el.getAttribute("aria-labelledby");
-    if (by) return by.split(/\\s+/).map((id) => document.getElementById(id)?.textContent ?? "").join(" ");
+    if (by) {
+      return by.split(/\\s+/).map((id) => document.getElementById(id)?.textContent ?? "").join(" ");
+    }
     if (el.labels && el.labels.length) return [...el.labels].map((l) => l.textContent).join(" ");
     if (el.tagName === "BUTTON" || el.tagName === "A") return el.textContent;
     return el.getAttribute("title") ?? "";
@@ -27,7 +29,9 @@ _PROBLEMS_JS = """
   const ids = new Map();
   for (const el of document.querySelectorAll("[id]")) ids.set(el.id, (ids.get(el.id) ?? 0) + 1);
   for (const [id, n] of ids) if (n > 1) problems.push(`duplicate id: ${id}`);
-  for (const el of document.querySelectorAll("img")) if (!el.hasAttribute("alt")) problems.push("img without alt");
+  for (const el of document.querySelectorAll("img")) {
+    if (!el.hasAttribute("alt")) problems.push("img without alt");
+  }
   let last = 0;
   for (const h of document.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
     if (!visible(h)) continue;
