@@ -32,6 +32,8 @@ TABLES = (
     "documents",
     "answer_events",
     "answers",
+    "web_sessions",
+    "web_login_tokens",
     "messages",
     "sessions",
     "api_keys",

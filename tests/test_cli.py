@@ -211,6 +211,8 @@ async def test_demo_is_idempotent_and_prints_a_new_working_key_each_time(
     assert first["key"].startswith("ck_") and second["key"].startswith("ck_")
     assert first["key"] != second["key"]
     assert first["key"] in first["curl"]
+    assert first["login_url"].startswith("http://127.0.0.1:8000/#login=ckl_")
+    assert first["login_url"] != second["login_url"]
     seen = []
     for key in (first["key"], second["key"]):
         page = await api.get("/v1/sessions", headers=_bearer(key), params={"limit": 100})
@@ -347,3 +349,25 @@ async def test_demo_on_an_empty_postgresql_database_migrates_and_its_key_works(
     assert me.status_code == 200, me.text
     assert me.json()["user_id"] == demo["user_id"]
     assert sessions.status_code == 200 and sessions.json()["data"]
+
+
+@pytest.mark.anyio
+async def test_login_link_prints_a_one_time_link_that_signs_a_browser_in(
+    db_url: str, workdir: Path, api: httpx.AsyncClient
+) -> None:
+    tenant = f"web-{uuid.uuid4().hex[:8]}"
+    assert chatkeep(db_url, workdir, "tenant", "create", tenant).returncode == 0
+    link = chatkeep(
+        db_url, workdir, "login-link", "--tenant", tenant, "--user", "u7",
+        "--base-url", "http://chat.example/", "--json",
+    ).json()  # fmt: skip
+
+    assert link["url"].startswith("http://chat.example/#login=ckl_")
+    assert (link["tenant"], link["user_id"]) == (tenant, "u7")
+    token = link["url"].split("#login=", 1)[1]
+    headers = {"Sec-Fetch-Site": "same-origin"}
+    signed_in = await api.post("/web/login", json={"token": token}, headers=headers)
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["user_id"] == "u7"
+    again = await api.post("/web/login", json={"token": token}, headers=headers)
+    assert again.status_code == 401

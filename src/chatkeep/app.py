@@ -18,6 +18,7 @@ from chatkeep.api.problems import DialectRouter
 from chatkeep.core.answering.ports import LLM, Retriever
 from chatkeep.runtime import Runtime, build_answer_engine
 from chatkeep.settings import Settings
+from chatkeep.web import install_web
 from chatkeep.workers import ingestion_workers
 
 
@@ -67,6 +68,7 @@ def create_app(
     app.include_router(native.router)
     app.include_router(aisquare.router)
     app.include_router(aidoc.router)
+    install_web(app)  # the browser UI at /
     return app
 
 

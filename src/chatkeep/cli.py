@@ -312,17 +312,48 @@ def access_key_revoke(access_key_id: str) -> None:
     click.echo(f"revoked access key {access_key_id}")
 
 
+@main.command("login-link")
+@click.option("--tenant", "tenant_name", required=True)
+@click.option("--user", "user_id", required=True)
+@click.option("--base-url", default=None, help="Default: CHATKEEP_WEB_BASE_URL.")
+@json_option
+def login_link(tenant_name: str, user_id: str, base_url: str | None, as_json: bool) -> None:
+    """A one-time, short-lived link that signs a browser in to the web UI as USER."""
+    settings = _settings()
+    payload = _issue_login_link(settings, tenant_name, user_id, base_url or settings.web_base_url)
+    emit(as_json, payload, f"{payload['url']}\n(works once, until {payload['expires_at']})")
+
+
+def _issue_login_link(
+    settings: Settings, tenant_name: str, user_id: str, base_url: str
+) -> dict[str, Any]:
+    from chatkeep.core.web_sessions import issue_login_token
+
+    ttl = timedelta(minutes=settings.web_login_link_minutes)
+    issued = run_in_transaction(lambda uow: issue_login_token(uow, tenant_name, user_id, ttl=ttl))
+    # The token rides in the fragment: browsers never send it to the server in a URL, so
+    # it stays out of access logs and Referer headers; the page posts it to /web/login.
+    return {
+        "url": f"{base_url.rstrip('/')}/#login={issued.token}",
+        "tenant": issued.tenant,
+        "user_id": issued.user_id,
+        "expires_at": issued.expires_at.isoformat(),
+    }
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", help="Used only in the printed curl line.")
-@click.option("--port", default=8000, type=int, help="Used only in the printed curl line.")
+@click.option("--host", default="127.0.0.1", help="Used only in the printed link and curl line.")
+@click.option("--port", default=8000, type=int, help="Used only in the printed link and curl line.")
 @json_option
 def demo(host: str, port: int, as_json: bool) -> None:
-    """Seed (idempotently) a demo tenant and print a fresh key for its user."""
+    """Seed (idempotently) a demo tenant; print a sign-in link and a fresh key for its user."""
     from chatkeep.demo import seed_demo
 
-    _migrate(_settings())
+    settings = _settings()
+    _migrate(settings)
     result = run_in_transaction(seed_demo)
     base, auth = f"http://{host}:{port}", f"-H 'Authorization: Bearer {result.key}'"
+    link = _issue_login_link(settings, result.tenant, result.user_id, base)["url"]
     curl = f"curl -s {auth} {base}/v1/sessions"
     retrieve = (
         f"curl -s {auth} -H 'Content-Type: application/json' {base}/v1/retrieve "
@@ -330,11 +361,12 @@ def demo(host: str, port: int, as_json: bool) -> None:
     )
     payload = {
         "tenant": result.tenant, "user_id": result.user_id, "key": result.key,
-        "curl": curl, "retrieve": retrieve,
+        "curl": curl, "retrieve": retrieve, "login_url": link,
     }  # fmt: skip
     human = (
         f"demo tenant {result.tenant!r}, user {result.user_id!r}"
         f"{' (seeded now)' if result.seeded else ''}\n"
+        f"open the web UI (signed in as {result.user_id}; the link works once):\n  {link}\n"
         f"demo key: {result.key}\ntry:      {curl}\nretrieve: {retrieve}"
     )
     emit(as_json, payload, human)

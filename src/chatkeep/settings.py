@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     answer_flush_chars: int = Field(default=400, ge=1)  # ... or this much text
     answer_poll_seconds: float = Field(default=0.25, gt=0)  # readers tailing another worker
     answer_ping_seconds: float = Field(default=15, gt=0)  # SSE keep-alive comments
+    # --- web UI (issue 14): sign-in links and browser sessions -------------------------
+    # A `chatkeep login-link` link works once, within this many minutes.
+    web_login_link_minutes: float = Field(default=15, gt=0)
+    # A browser stays signed in this long (or until it signs out).
+    web_session_hours: float = Field(default=7 * 24, gt=0)
+    # The session cookie's Secure flag; unset: Secure exactly when the request came over https.
+    web_cookie_secure: bool | None = None
+    # Where printed sign-in links point (`login-link`; `demo` uses its --host/--port).
+    web_base_url: str = "http://127.0.0.1:8000"
 
     def resolved_secret_key(self) -> bytes:
         """The server key, creating the key file on first use when none is configured."""

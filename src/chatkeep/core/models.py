@@ -348,3 +348,42 @@ class AnswerEvent(Base):
     type: Mapped[str] = mapped_column(String(16))
     data: Mapped[str] = mapped_column(Text)  # one line of JSON, sent as it is stored
     created_at: Mapped[datetime]
+
+
+# --- web UI sign-in (issue 14) ------------------------------------------------------
+# Both tables follow api_keys: ``lookup`` (a non-secret prefix of the token) finds the row,
+# only a SHA-256 of the whole token is stored. The primary key leads with tenant_id.
+
+
+class WebLoginToken(Base):
+    """A one-time, short-lived sign-in link (``chatkeep login-link``)."""
+
+    __tablename__ = "web_login_tokens"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    lookup: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser: the HttpOnly cookie names it; sign-out revokes it."""
+
+    __tablename__ = "web_sessions"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    lookup: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
