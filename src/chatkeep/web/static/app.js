@@ -83,10 +83,12 @@ function wireSessionActions() {
     } catch { chat.showHeader(session); }
   };
   $("#new-chat").addEventListener("click", async () => {
-    try {
+    const opened = (async () => {
       const session = await sidebar.createSession(sidebar.filterDomain());
       await open(session.id);
-    } catch (error) { toast(`Could not create a chat: ${error.message}`); }
+    })();
+    chat.askAfter(opened);
+    try { await opened; } catch (error) { toast(`Could not create a chat: ${error.message}`); }
   });
   $("#rename").addEventListener("click", () => {
     $("#rename-input").value = current()?.title ?? "";

@@ -296,7 +296,13 @@ function answersMissing(error) {
   return error instanceof ApiError && error.status === 404 && !/session/i.test(error.message);
 }
 
+// A "New chat" still being created: a question asked meanwhile waits and goes into it,
+// instead of creating a second session of its own.
+let opening = Promise.resolve();
+export function askAfter(promise) { opening = promise.catch(() => {}); }
+
 export async function ask(question) {
+  await opening;
   let session = view.session;
   if (!session) {
     session = await sidebar.createSession(sidebar.filterDomain());
