@@ -18,6 +18,7 @@ from chatkeep.core.answering.lifecycle import AnswerEngine
 from chatkeep.core.answering.ports import LLM, Retriever
 from chatkeep.core.answering.records import AnswerConfig
 from chatkeep.core.cursor import CursorCodec
+from chatkeep.core.document_links import DocumentLinkSigner
 from chatkeep.core.knowledge.retrieval import retrieve
 from chatkeep.core.uow import CoreConfig, UnitOfWork
 from chatkeep.db.engine import SQLITE_WRITE, create_engine, create_sessionmaker, snapshot_reads
@@ -34,6 +35,7 @@ class Runtime:
     writes: async_sessionmaker[Any]
     config: CoreConfig
     rate_limiter: RateLimiter | None  # None: CHATKEEP_RATE_LIMIT_REQUESTS=0
+    links: DocumentLinkSigner  # the signed document URLs the vendor dialects hand out
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -58,6 +60,7 @@ class Runtime:
                 access_key_cipher=AccessKeyCipher(server_key),
             ),
             rate_limiter=limiter,
+            links=DocumentLinkSigner(server_key),
         )
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from chatkeep.api.deps import DbUnit, app_state, reads_only
+from chatkeep.api.document_links import LINK_ROUTE
 from chatkeep.api.native.deps import CurrentPrincipal
 from chatkeep.api.native.document_schemas import (
     DocumentFromUrl,
@@ -29,7 +30,7 @@ from chatkeep.api.native.document_schemas import (
 from chatkeep.api.native.schemas import CursorParam, Page
 from chatkeep.core.errors import InvalidArgument, UnsupportedFormat
 from chatkeep.core.knowledge import documents, retrieval
-from chatkeep.core.knowledge.types import DocumentListQuery, NewDocument
+from chatkeep.core.knowledge.types import DocumentContentRecord, DocumentListQuery, NewDocument
 from chatkeep.core.limits import PAGE_MAX
 from chatkeep.fetching import FetchPolicy, fetch
 from chatkeep.runtime import unit_of_work
@@ -139,7 +140,28 @@ async def read_document(
 async def read_content(
     document_id: uuid.UUID, uow: DbUnit, principal: CurrentPrincipal
 ) -> Response:
-    found = await documents.get_content(uow, principal, document_id)
+    return content_response(await documents.get_content(uow, principal, document_id))
+
+
+@router.get(
+    LINK_ROUTE,
+    summary="The original bytes, through a signed link (no credentials; the link expires)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def read_linked_content(
+    document_id: uuid.UUID,
+    request: Request,
+    uow: DbUnit,
+    tenant: Annotated[str, Query(max_length=20)],
+    expires: Annotated[str, Query(max_length=12)],
+    signature: Annotated[str, Query(max_length=64)],
+) -> Response:
+    link = app_state(request).links.verify(tenant, document_id, expires, signature)
+    return content_response(await documents.get_linked_content(uow, link))
+
+
+def content_response(found: DocumentContentRecord) -> Response:
     return Response(
         found.data,
         media_type=found.content_type,

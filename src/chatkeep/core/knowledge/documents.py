@@ -15,6 +15,7 @@ from chatkeep.core import limits
 from chatkeep.core.auth import require
 from chatkeep.core.clock import utcnow
 from chatkeep.core.cursor import fingerprint
+from chatkeep.core.document_links import DocumentLink
 from chatkeep.core.errors import InvalidArgument, NotFound, TooLarge, UnsupportedFormat
 from chatkeep.core.knowledge import parsing
 from chatkeep.core.knowledge.models import DOCUMENT_STATUSES, Document, IngestJob
@@ -118,6 +119,16 @@ async def get_content(
     document = await _load(uow, principal, document_id)
     data = await rows.content(uow.db, principal.tenant_id, document.number)
     if data is None:  # pragma: no cover - the row and its bytes are written together
+        raise NotFound("document")
+    return DocumentContentRecord(document.name, document.content_type, data)
+
+
+async def get_linked_content(uow: UnitOfWork, link: DocumentLink) -> DocumentContentRecord:
+    """The bytes a verified signed link opens: the link itself is the authority (it names
+    the tenant), so no principal is needed; a deleted document is gone for its links too."""
+    document = await rows.get_document(uow.db, link.tenant_id, link.document_id)
+    data = None if document is None else await rows.content(uow.db, link.tenant_id, document.number)
+    if document is None or data is None:
         raise NotFound("document")
     return DocumentContentRecord(document.name, document.content_type, data)
 
