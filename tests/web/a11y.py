@@ -1,11 +1,13 @@
-"""A few accessibility checks of our own, run in the page (axe-core is not available
-without Node): every control has an accessible name, ids are unique, heading levels do
-not skip, and Tab reaches the main controls in a sensible order."""
+"""Accessibility checks run in the page: axe-core's rules (its script as the
+axe-playwright-python wheel ships it, so no Node.js is needed), and a few of our own:
+every control has an accessible name, ids are unique, heading levels do not skip, and Tab
+reaches the main controls in a sensible order."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Page
 
 _PROBLEMS_JS = """
@@ -62,3 +64,16 @@ def tab_order(page: Page, presses: int) -> list[str]:
         )
         seen.append(str(focused))
     return seen
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """axe-core's violations of the given impacts, one line per rule with its first nodes."""
+    page.evaluate(AXE_SCRIPT)
+    results: dict[str, Any] = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
+        for v in results["violations"]
+        if v["impact"] in impacts
+    ]

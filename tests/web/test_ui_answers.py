@@ -51,6 +51,7 @@ def _upload_and_wait(page: Page, tmp_path: Path) -> None:
     page.locator("#file-input").set_input_files(str(facts))
     row = page.locator(".document", has_text="capitals.md")
     expect(row.locator(".doc-status")).to_contain_text("ready", timeout=30_000)
+    expect(page.locator("#documents-status")).to_contain_text("1 document in")
 
     # Drag and drop: a file dropped on the zone uploads too; a bad one says why it failed.
     page.evaluate("""() => {
@@ -62,9 +63,11 @@ def _upload_and_wait(page: Page, tmp_path: Path) -> None:
     }""")
     broken = page.locator(".document", has_text="broken.pdf")
     expect(broken.locator(".doc-status")).to_contain_text("failed", timeout=30_000)
+    expect(page.locator("#documents-status")).to_contain_text("2 documents in")
     screenshot(page, "documents")
     broken.get_by_role("button", name="Delete broken.pdf").click()
     expect(broken).to_have_count(0)
+    expect(page.locator("#documents-status")).to_contain_text("1 document in")
     page.get_by_role("button", name="Close documents").click()
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 from chatkeep.core import messages, sessions
 from chatkeep.core.types import NewMessage, NewSession
 from tests.factories import World
-from tests.web.a11y import accessibility_problems, tab_order
+from tests.web.a11y import accessibility_problems, axe_violations, tab_order
 from tests.web.conftest import WebServer, screenshot, sign_in
 
 ANSWER = (
@@ -81,6 +81,7 @@ def test_labelled_controls_and_a_sensible_focus_order(page: Page, web_server: We
     expect(page.get_by_label("Your question")).to_be_focused()  # opening a chat focuses it
 
     assert accessibility_problems(page) == []
+    assert axe_violations(page) == []
     order = tab_order(page, 12)
     assert order == [
         "docs-toggle", "signout", "new-chat", "search", "domain-filter", "show-archived",
@@ -113,6 +114,7 @@ def test_phone_width_and_dark_mode(browser: Browser, web_server: WebServer) -> N
         assert background == "rgb(21, 24, 28)"  # the dark palette
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390  # nothing overflows sideways
+        assert axe_violations(page) == []  # contrast in the dark palette included
         screenshot(page, "phone-dark")
     finally:
         context.close()
@@ -124,3 +126,11 @@ def test_the_first_load_is_light(page: Page, web_server: WebServer) -> None:
     page.goto(web_server.base_url)
     expect(page.locator("#signin")).to_be_visible()
     assert 0 < sum(sizes) < 200_000, sizes
+    assert axe_violations(page) == []  # the sign-in view
+
+
+def test_the_axe_check_sees_a_violation(page: Page, web_server: WebServer) -> None:
+    page.goto(web_server.base_url)
+    expect(page.locator("#signin")).to_be_visible()
+    page.evaluate("() => document.body.append(Object.assign(new Image(), {src: '/x.png'}))")
+    assert any(line.startswith("image-alt (critical)") for line in axe_violations(page))

@@ -20,11 +20,21 @@ function row(doc) {
     el("button", { type: "button", class: "danger small", "aria-label": `Delete ${doc.name}`, onclick: () => remove(doc) , text: "Delete" }));
 }
 
+// The line above the list follows the list itself, so uploads and deletes keep it true.
+function summarize() {
+  const count = $("#document-list").children.length;
+  const name = domainName(state.domainId);
+  $("#documents-status").textContent = count
+    ? `${count} document${count === 1 ? "" : "s"} in ${name}`
+    : `No documents in ${name} yet`;
+}
+
 function show(doc) {
   const list = $("#document-list");
   const existing = list.querySelector(`[data-id="${doc.id}"]`);
   const item = row(doc);
   if (existing) existing.replaceWith(item); else list.prepend(item);
+  summarize();
   if (!TERMINAL.has(doc.status)) poll(doc.id);
 }
 
@@ -60,7 +70,7 @@ async function load() {
     } while (cursor && docs.length < 1000);
     list.replaceChildren(...docs.map(row));
     docs.filter((d) => !TERMINAL.has(d.status)).forEach((d) => poll(d.id));
-    $("#documents-status").textContent = docs.length ? `${docs.length} documents in ${domainName(state.domainId)}` : `No documents in ${domainName(state.domainId)} yet`;
+    summarize();
   } catch (error) {
     $("#documents-status").textContent = error instanceof ApiError && error.status === 404
       ? "This server has no document service (the documents API returned 404)."
@@ -74,6 +84,7 @@ async function remove(doc) {
   try {
     await del(`/v1/documents/${doc.id}`);
     item?.remove();
+    summarize();
   } catch (error) {
     item?.classList.remove("removing");
     toast(`The server refused to delete ${doc.name}: ${error.message}`);
