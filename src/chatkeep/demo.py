@@ -13,6 +13,7 @@ from chatkeep.core import domains, messages, sessions, tenants
 from chatkeep.core.knowledge import documents
 from chatkeep.core.knowledge.types import NewDocument
 from chatkeep.core.repository import accounts
+from chatkeep.core.repository import domains as domain_rows
 from chatkeep.core.types import CredentialKind, NewMessage, NewSession, SessionChanges
 from chatkeep.core.uow import UnitOfWork
 
@@ -21,7 +22,7 @@ DEMO_USER = "alice"
 DEMO_DOCUMENT = "handbook.md"  # in chatkeep/samples; ingested by `chatkeep serve`'s workers
 
 _CONVERSATIONS = [
-    ("How do I rotate an API key?", "Product docs", [
+    ("How do I rotate an API key?", "Default", [
         ("user", "How do I rotate an API key without downtime?"),
         ("assistant", "Create a second key, deploy it, then revoke the first one."),
     ]),
@@ -59,13 +60,18 @@ async def _seed(uow: UnitOfWork) -> None:
     tenant = await tenants.create_tenant(uow, DEMO_TENANT)
     operator = tenants.operator_principal(tenant)
     docs = await domains.create_domain(uow, operator, "Product docs")
+    default_domain = await domain_rows.default_domain(uow.db, tenant.id)
+    assert default_domain is not None  # create_tenant makes it
+    default = default_domain.id
     folders = {
+        "Default": default,
         "Product docs": docs.id,
         "API reference": (await domains.create_domain(uow, operator, "API reference", docs.id)).id,
         "HR policies": (await domains.create_domain(uow, operator, "HR policies")).id,
     }
+    # In the default domain: where a new chat starts, so a first question is answered from it.
     await documents.add_document(
-        uow, operator, docs.id, NewDocument(DEMO_DOCUMENT, sample_document()), 1 << 30
+        uow, operator, default, NewDocument(DEMO_DOCUMENT, sample_document()), 1 << 30
     )
     await tenants.create_user(uow, DEMO_TENANT, "bob")
     alice = await tenants.operator_as_user(uow, DEMO_TENANT, DEMO_USER)

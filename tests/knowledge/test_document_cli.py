@@ -66,7 +66,7 @@ async def test_the_demo_document_answers_retrieval_once_ingested(
         "--tenant",
         "demo",
         "--domain",
-        "Product docs",
+        "Default",
         "--json",
     ).json()
     assert [d["name"] for d in worker_run["data"]] == ["handbook.md"]

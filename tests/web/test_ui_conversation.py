@@ -82,10 +82,10 @@ def test_labelled_controls_and_a_sensible_focus_order(page: Page, web_server: We
 
     assert accessibility_problems(page) == []
     assert axe_violations(page) == []
-    order = tab_order(page, 12)
+    order = tab_order(page, 13)
     assert order == [
         "docs-toggle", "signout", "new-chat", "search", "domain-filter", "show-archived",
-        order[6], "rename", "pin", "archive", "delete", "Copy",
+        order[6], "rename", "pin", "archive", "delete", "chat-domain", "Copy",
     ]  # fmt: skip
     assert order[6].startswith("Pagination 分页")  # the session row, between list and chat
     page.keyboard.press("Escape")

@@ -139,3 +139,23 @@ def test_a_cross_site_post_is_refused(page: Page, web_server: WebServer) -> None
     page.wait_for_selector("body[data-ready='true']")
     expect(page.locator("#session-status")).to_have_text("No sessions")
     assert re.search("pwned", page.content()) is None
+
+
+def test_a_chat_moves_to_the_domain_it_answers_from(page: Page, web_server: WebServer) -> None:
+    tenant = web_server.new_tenant("alice")
+
+    async def guides(world: World) -> None:
+        await world.domain(tenant, "Guides")
+
+    web_server.world_call(guides)
+    sign_in(page, web_server, tenant, "alice")
+    page.get_by_role("button", name="New chat").click()
+    chosen = page.get_by_label("Answers from")
+    expect(chosen.locator("option:checked")).to_have_text("Default")  # where a new chat goes
+
+    chosen.select_option(label="Guides")
+    row = page.locator("#session-list .session-item", has_text="New chat")
+    expect(row).to_contain_text("Guides")  # the server moved it: the row shows its domain
+    page.reload()
+    page.locator(".session-open", has_text="New chat").click()
+    expect(page.get_by_label("Answers from").locator("option:checked")).to_have_text("Guides")

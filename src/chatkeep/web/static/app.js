@@ -90,6 +90,7 @@ function wireSessionActions() {
     chat.askAfter(opened);
     try { await opened; } catch (error) { toast(`Could not create a chat: ${error.message}`); }
   });
+  $("#chat-domain").addEventListener("change", (event) => update({ domain_id: event.target.value }));
   $("#rename").addEventListener("click", () => {
     $("#rename-input").value = current()?.title ?? "";
     $("#rename-form").hidden = false;

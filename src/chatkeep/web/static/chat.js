@@ -163,7 +163,9 @@ export async function openSession(id) {
 
 export function showHeader(session) {
   $("#chat-title").textContent = session ? session.title || "Untitled" : "Select or start a chat";
-  $("#chat-domain").textContent = session ? `Domain: ${session.domain_name}` : "";
+  // The documents a chat answers from: its domain (and subdomains), which the user may change.
+  $("#chat-domain-line").hidden = !session;
+  if (session) sidebar.fillDomainSelect($("#chat-domain"), { selected: session.domain_id });
   $("#session-actions").hidden = !session;
   if (!session) { $("#messages").replaceChildren(); return; }
   $("#pin").textContent = session.is_pinned ? "Unpin" : "Pin";
