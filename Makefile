@@ -7,7 +7,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= python3
 
-.PHONY: run serve test test-faults lint typecheck migrate bench bench-knowledge fmt clean
+.PHONY: run serve test test-faults lint typecheck migrate bench bench-knowledge fmt clean screenshots
 
 $(UV):
 	python3 -m venv .tools
@@ -37,6 +37,9 @@ typecheck: .venv/.dev-deps
 
 test: lint typecheck  ## ruff, mypy, then the whole suite on SQLite and PostgreSQL
 	$(UV) run --frozen pytest
+
+screenshots: .venv/.dev-deps  ## refresh docs/screenshots from the browser suite
+	CHATKEEP_UPDATE_SCREENSHOTS=1 $(UV) run --frozen pytest -q tests/web
 
 # Slow (~2-3 min): kill -9 under load, PostgreSQL restarts (its own throwaway cluster),
 # read-only and full disks (tmpfs and loop mounts: needs root). Never part of `make test`.

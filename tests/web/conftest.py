@@ -44,7 +44,14 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The committed screenshots are refreshed on purpose (`make screenshots`), not by every run:
+# a run writes its own under .artifacts/, where CI keeps them for a look.
+_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = (
+    _ROOT / "docs" / "screenshots"
+    if os.environ.get("CHATKEEP_UPDATE_SCREENSHOTS") == "1"
+    else _ROOT / ".artifacts" / "screenshots"
+)
 STARTUP_SECONDS = 30
 
 

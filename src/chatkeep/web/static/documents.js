@@ -9,7 +9,8 @@ const state = { domainId: "", polling: new Map() };
 
 function statusText(doc) {
   if (doc.status === "failed") return `failed: ${doc.error ?? "unknown reason"}`;
-  if (doc.status === "ready") return `ready · ${doc.pages ? `${doc.pages} pages · ` : ""}${doc.chunks ?? 0} chunks`;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (doc.status === "ready") return `ready · ${doc.pages ? `${plural(doc.pages, "page")} · ` : ""}${plural(doc.chunks ?? 0, "chunk")}`;
   return doc.status;
 }
 
