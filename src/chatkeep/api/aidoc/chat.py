@@ -23,10 +23,11 @@ from chatkeep.api.aidoc.chat_responses import answer_stream, finished_answer
 from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId, records_a_nonce
 from chatkeep.api.aidoc.errors import AidocError
 from chatkeep.api.aidoc.route import AidocRoute
-from chatkeep.api.aidoc.schemas import AidocModel, millis
+from chatkeep.api.aidoc.schemas import AidocModel, ChatItem, Envelope, millis
 from chatkeep.api.aidoc.translate import invalid_parameter
 from chatkeep.api.deps import DbUnit, app_state, reads_only
 from chatkeep.api.document_links import document_url
+from chatkeep.api.sse import MEDIA_TYPE
 from chatkeep.core import limits
 from chatkeep.core.answering.lifecycle import AnswerEngine
 from chatkeep.core.answering.records import AnswerRecord, AskRequest
@@ -50,6 +51,17 @@ UNKNOWN_DOCUMENT_MESSAGE = (
     "A document in documentIds does not exist in the session's folder or its subfolders."
 )
 
+CHAT_DOC = (
+    "The finished ChatItem. While the model is silent, a space is sent every 5 s at most "
+    "(JSON allows leading whitespace); after the first one the status is 200 even if the "
+    "answer then fails, and `data.answer` says so (docs/aidoc.md)."
+)
+STREAM_DOC = (
+    "Events whose data is `{requestId, data: ChatItem}`: the first carries `refDocList` and "
+    "an empty `answer`, each later one the answer's next piece (`answer` is a delta); "
+    "`event: error` if the answer fails; `: ping` comments at most 5 s apart."
+)
+
 router = APIRouter(prefix="/api/v2/aidoc/document/chat", route_class=AidocRoute)
 
 DocumentNumber = Annotated[StrictInt, Field(ge=1, le=NUMBER_MAX)]
@@ -70,6 +82,7 @@ class ChatRequest(AidocModel):
     name="Chat",
     summary="Ask a question in a session; the finished answer",
     response_model=None,
+    responses={200: {"model": Envelope[ChatItem], "description": CHAT_DOC}},
 )
 @reads_only(unless=records_a_nonce)
 async def chat(
@@ -85,7 +98,9 @@ async def chat(
     name="ChatStream",
     summary="Ask a question in a session; the answer as server-sent events",
     response_model=None,
-)
+    responses={200: {"description": STREAM_DOC,
+                     "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+)  # fmt: skip
 @reads_only(unless=records_a_nonce)
 async def chat_stream(
     body: ChatRequest, request: Request, uow: DbUnit, principal: AidocPrincipal, rid: RequestId
