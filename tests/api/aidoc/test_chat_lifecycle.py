@@ -113,6 +113,26 @@ async def test_the_stream_pings_while_the_model_is_silent_and_ends_after_the_ans
     assert [line for line in lines if line.startswith("event: ")] == ["event: message"] * len(data)
 
 
+async def test_the_answer_survives_a_chat_caller_that_goes_away(
+    start_worker: StartWorker, library: Library, script: Script
+) -> None:
+    node = await start_worker()
+    key, sid = await _setup(node, library)
+    script.hold_after = 1
+    async with node.client() as client:
+        async with client.stream("POST", CHAT, headers=key.headers, json=_body(sid)) as response:
+            assert (await anext(response.aiter_bytes())).strip() == b""  # kept alive: hang up
+        script.gate.set()
+        await _wait_for_answer(client, key, sid, "Paris is the capital [1].")
+
+
+async def _wait_for_answer(client: httpx.AsyncClient, key: Key, sid: str, answer: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while (await _pairs(client, key, sid))[0]["answer"] != answer:
+        assert time.monotonic() < deadline, await _pairs(client, key, sid)
+        await asyncio.sleep(0.05)
+
+
 async def test_the_answer_survives_a_stream_reader_that_goes_away(
     start_worker: StartWorker, library: Library, script: Script
 ) -> None:
@@ -125,10 +145,7 @@ async def test_the_answer_survives_a_stream_reader_that_goes_away(
                 if line.startswith("data: ") and json.loads(line[6:])["data"]["answer"]:
                     break  # the first text arrived: hang up mid-answer
         script.gate.set()
-        deadline = time.monotonic() + WAIT_SECONDS
-        while (await _pairs(client, key, sid))[0]["answer"] != "Paris is the capital [1].":
-            assert time.monotonic() < deadline, await _pairs(client, key, sid)
-            await asyncio.sleep(0.05)
+        await _wait_for_answer(client, key, sid, "Paris is the capital [1].")
         [pair] = await _pairs(client, key, sid)
     assert pair["question"] == "What is the capital of France?"
     assert pair["refDocList"][0]["docName"] == "france.pdf"

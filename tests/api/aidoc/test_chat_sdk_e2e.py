@@ -264,6 +264,20 @@ def test_chat_answers_with_a_ref_doc_list_whose_doc_url_opens_the_document(
     assert listed == [(r.doc_name, [p.num for p in r.page_num]) for r in item.ref_doc_list]
     assert opened(pair.ref_doc_list[0].doc_url) == opened(item.ref_doc_list[0].doc_url)
 
+    # The same stored answer, as the native API reads it.
+    native = httpx.get(
+        f"{deployment.server.base_url}/v1/sessions/{session_id}/messages",
+        headers={"Authorization": f"Bearer {deployment.alice}"},
+    ).json()["data"]
+    assert [(m["role"], m["content"]) for m in native] == [
+        ("user", item.question), ("assistant", item.answer),
+    ]  # fmt: skip
+    answer = native[1]["answer"]
+    assert answer["status"] == "complete"
+    assert {r["document_name"] for r in answer["references"]} == {
+        r.doc_name for r in item.ref_doc_list
+    }
+
 
 def test_chat_in_ak_sk_mode(deployment: Deployment) -> None:
     client = ak_client(deployment.server, deployment.alice_ak)
