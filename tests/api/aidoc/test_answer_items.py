@@ -56,7 +56,9 @@ def test_stream_shards_first_references_then_deltas_then_an_error_event() -> Non
     [delta] = _shards("delta", 3, {"text": "公园"})
     assert delta.data == {"requestId": "R", "data": chat_item(CONTEXT, "公园", None)}
     assert delta.event is None and delta.id == 3
-    assert _shards("done", 9, {"answer": {}}) == []
+    assert _shards("done", 9, {"answer": {"status": "complete", "error": None}}) == []
+    [cancelled] = _shards("done", 9, {"answer": {"status": "cancelled", "error": None}})
+    assert cancelled.event == "error" and cancelled.data["code"] == "AnswerCancelled"
     [error] = _shards("error", 4, {"status": "failed", "reason": "timeout"})
     assert error.event == "error" and error.data["requestId"] == "R"
     assert "timeout" in error.data["data"]["answer"]

@@ -167,3 +167,31 @@ async def test_a_second_question_while_one_is_answered_is_a_conflict_before_the_
             script.gate.set()
             await first.aread()
         assert len(await _pairs(client, key, sid)) == 1
+
+
+async def test_an_answer_cancelled_through_the_native_api_ends_the_stream_with_an_error(
+    start_worker: StartWorker, library: Library, script: Script
+) -> None:
+    node = await start_worker()
+    key, sid = await _setup(node, library)
+    script.hold_after = 1
+    data: list[dict[str, Any]] = []
+    async with (
+        node.client() as client,
+        client.stream("POST", STREAM, headers=key.headers, json=_body(sid)) as response,
+    ):
+        lines = response.aiter_lines()
+        async for line in lines:
+            if line.startswith("data: "):
+                data.append(json.loads(line[6:]))
+                if data[-1]["data"]["answer"]:
+                    break  # the first text: the model is now held
+        listed = await client.get(f"/v1/sessions/{sid}/messages", headers=key.headers)
+        answer_id = listed.json()["data"][1]["answer"]["id"]
+        cancelled = await client.post(f"/v1/answers/{answer_id}/cancel", headers=key.headers)
+        assert cancelled.json()["status"] == "cancelled"
+        events = [line async for line in lines]
+    assert "event: error" in events
+    last = json.loads(next(line for line in reversed(events) if line.startswith("data: "))[6:])
+    assert last["code"] == "AnswerCancelled"
+    assert last["data"]["answer"].startswith("[answer cancelled: ")

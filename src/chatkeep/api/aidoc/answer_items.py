@@ -93,7 +93,8 @@ def stream_shards(
     event_type: str, event_id: int, data: Mapping[str, Any], *,
     context: ChatContext, request_id: str, url: DocumentUrl,
 ) -> list[StreamShard]:  # fmt: skip
-    """The ChatStream shards one answer event becomes (``question`` and ``done`` none)."""
+    """The ChatStream shards one answer event becomes (``question`` and a complete answer's
+    ``done`` none; a cancelled answer's ``done`` an error event, since it did not finish)."""
     if event_type == "references":
         refs = ref_doc_list(data["references"], url)
         item = chat_item(context, "", refs)
@@ -101,6 +102,9 @@ def stream_shards(
         item = chat_item(context, data["text"], None)
     elif event_type == "error":
         shown = failure(context, data["status"], data.get("reason"), request_id)
+        return [StreamShard(shown, event_id, "error")]
+    elif event_type == "done" and data["answer"]["status"] != "complete":
+        shown = failure(context, data["answer"]["status"], data["answer"]["error"], request_id)
         return [StreamShard(shown, event_id, "error")]
     else:
         return []

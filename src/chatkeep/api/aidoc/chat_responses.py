@@ -96,6 +96,8 @@ async def outcome(
         data = orjson.loads(event.data)
         if event.type == "question":
             context = asked_at(context, data)
+        elif event.type == "done" and data["answer"]["status"] != "complete":  # cancelled
+            return _failed(context, data["answer"]["status"], data["answer"]["error"], request_id)
         elif event.type == "done":
             answer = data["answer"]
             refs = ref_doc_list(answer["references"], url)
