@@ -284,9 +284,10 @@ def test_chat_in_ak_sk_mode(deployment: Deployment) -> None:
     session_id = new_session(client, deployment.solar)
     item = ask(client, session_id, "What is the grid frequency?").body.data
     assert item.answer == "Paris is the capital [1]."
-    events = stream_sync(client, session_id, "What steps the grid voltage down?")
-    assert streamed_text(events) == "Paris is the capital [1]."
-    assert len(chat_list(client, session_id).chat_list) == 2
+    for read in (stream_sync, stream_async):
+        events = read(client, session_id, "What steps the grid voltage down?")
+        assert streamed_text(events) == "Paris is the capital [1]."
+    assert len(chat_list(client, session_id).chat_list) == 3
 
 
 def test_document_ids_restrict_retrieval_to_those_documents(deployment: Deployment) -> None:
