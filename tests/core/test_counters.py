@@ -9,9 +9,9 @@ import anyio
 import pytest
 import sqlalchemy as sa
 
-from chatkeep.api.aidoc.qa import pair_messages
 from chatkeep.core import domains, messages, sessions, tenants
 from chatkeep.core.models import ChatSession, Message, SessionCount
+from chatkeep.core.qa_pairs import pair_messages
 from chatkeep.core.repository.counters import rebuild_counters
 from chatkeep.core.types import (
     MessageListQuery,

@@ -24,7 +24,6 @@ from chatkeep.core.types import (
     Page,
     Principal,
     Scope,
-    SessionRecord,
 )
 from chatkeep.core.uow import UnitOfWork
 
@@ -49,39 +48,6 @@ async def list_messages(
     if len(found) > query.limit:
         next_cursor = uow.config.cursors.encode(fp, [page[-1].id])
     return Page([_record(m, query.session_id) for m in page], next_cursor)
-
-
-async def answer_comes_first(uow: UnitOfWork, principal: Principal, session: SessionRecord) -> bool:
-    """Whether an assistant message precedes the session's first user message (or has none).
-
-    ``session`` is one the principal was already allowed to read (``get_session``).
-    """
-    require(principal, Scope.MESSAGES_READ, "read messages")
-    return await rows.answer_comes_first(uow.db, principal.tenant_id, session.owner_pk, session.id)
-
-
-async def messages_between_questions(
-    uow: UnitOfWork,
-    principal: Principal,
-    session: SessionRecord,
-    *,
-    start: int | None,
-    stop: int | None,
-) -> list[MessageRecord]:
-    """The messages from the ``start``-th user message (0-based; None: from the very first
-    message) up to, not including, the ``stop``-th (None: to the end), oldest first.
-
-    The user messages are located in the (session, role, id) index, so only the slice's
-    own messages are read, however deep into a long session it lies.
-    """
-    require(principal, Scope.MESSAGES_READ, "read messages")
-    key = (uow.db, principal.tenant_id, session.owner_pk, session.id)
-    first_id = None if start is None else await rows.question_id(*key, start)
-    if start is not None and first_id is None:
-        return []
-    stop_id = None if stop is None else await rows.question_id(*key, stop)
-    found = await rows.messages_between(*key, first_id=first_id, stop_id=stop_id)
-    return [_record(m, session.uuid) for m in found]
 
 
 async def append_message(

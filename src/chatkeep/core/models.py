@@ -142,7 +142,7 @@ class ChatSession(Base):
     last_message_at: Mapped[datetime | None]
     recent_at: Mapped[datetime]
     message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # AI-doc Q&A pairs (see api/aidoc/qa.py): one per user message, plus one if an
+    # AI-doc Q&A pairs (see core/qa_pairs.py): one per user message, plus one if an
     # assistant message came before the first. Kept at append, so GetChatList pages
     # without reading the session's messages to count them.
     qa_pair_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

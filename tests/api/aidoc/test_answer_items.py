@@ -56,7 +56,21 @@ def test_stream_shards_first_references_then_deltas_then_an_error_event() -> Non
     [delta] = _shards("delta", 3, {"text": "公园"})
     assert delta.data == {"requestId": "R", "data": chat_item(CONTEXT, "公园", None)}
     assert delta.event is None and delta.id == 3
-    assert _shards("done", 9, {"answer": {}}) == []
+    assert _shards("done", 9, {"answer": {"status": "complete", "error": None}}) == []
+    [cancelled] = _shards("done", 9, {"answer": {"status": "cancelled", "error": None}})
+    assert cancelled.event == "error" and cancelled.data["code"] == "AnswerCancelled"
     [error] = _shards("error", 4, {"status": "failed", "reason": "timeout"})
     assert error.event == "error" and error.data["requestId"] == "R"
     assert "timeout" in error.data["data"]["answer"]
+
+
+def test_each_unfinished_status_has_its_code_and_says_so_in_the_answer() -> None:
+    for status, code in [
+        ("failed", "AnswerFailed"), ("incomplete", "AnswerIncomplete"),
+        ("cancelled", "AnswerCancelled"),
+    ]:  # fmt: skip
+        [error] = _shards("error", 5, {"status": status, "reason": None})
+        assert error.data["code"] == code and error.data["message"]
+        assert error.data["data"]["answer"].startswith(f"[answer {status}: ")
+        parsed = models.ChatStreamResponseBody().from_map(error.data)
+        assert parsed.request_id == "R" and parsed.data.answer == error.data["data"]["answer"]

@@ -134,7 +134,7 @@ async def test_unknown_paths_wrong_methods_and_big_bodies(
     client: httpx.AsyncClient, world: World
 ) -> None:
     key = await world.key(await world.tenant())
-    for path in ("/api/v2/aidoc/document/chat", "/api/v1/aidoc/folder/nope"):
+    for path in ("/api/v2/aidoc/document/nope", "/api/v1/aidoc/folder/nope"):
         error(await client.post(path, headers=key.headers), 404, "InvalidAction.NotFound")
     response = await client.get(SESSION_LIST, headers=key.headers)
     assert error(response, 405, "UnsupportedHTTPMethod") and response.headers["allow"] == "POST"

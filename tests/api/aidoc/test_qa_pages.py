@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatkeep.api.aidoc.qa import pair_messages, qa_page
 from chatkeep.core import messages, sessions
+from chatkeep.core.qa_pairs import pair_messages, qa_page
 from chatkeep.core.types import MessageListQuery, NewMessage
 from chatkeep.core.uow import UnitOfWork
 from tests.factories import World
@@ -45,10 +45,10 @@ async def test_every_page_is_the_matching_slice_of_all_pairs(
     async def page(uow: UnitOfWork, offset: int, limit: int) -> tuple[list[object], int]:
         session = await sessions.get_session(uow, principal, created.uuid)
         found = await qa_page(uow, principal, session, offset=offset, limit=limit)
-        return [(p.question, p.answer, p.references) for p in found.pairs], found.total
+        return [(p.question, p.answer, p.stored_references) for p in found.pairs], found.total
 
     for limit in (1, 2, 3, 100):
         for offset in range(len(expected) + 2):
             got = await world.run(lambda uow, o=offset, n=limit: page(uow, o, n), write=False)
-            want = [(p.question, p.answer, p.references) for p in expected[offset:][:limit]]
+            want = [(p.question, p.answer, p.stored_references) for p in expected[offset:][:limit]]
             assert got == (want, len(expected)), (offset, limit)

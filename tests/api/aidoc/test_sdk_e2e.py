@@ -66,7 +66,7 @@ def sdk(server: LiveServer, bearer_token: str) -> Client:
 def append(
     server: LiveServer, key: str, session_id: str, role: str, content: str, **meta: Any
 ) -> None:
-    """Messages come from the app's own side (the native API): Chat is not in this dialect."""
+    """Messages stored by the app itself (the native API), as opposed to asked through Chat."""
     response = httpx.post(
         f"{server.base_url}/v1/sessions/{session_id}/messages",
         json={"role": role, "content": content, "metadata": meta},

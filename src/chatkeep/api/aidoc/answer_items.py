@@ -16,6 +16,14 @@ from typing import Any
 # Opens a document for the caller: a signed, expiring URL (core.document_links).
 DocumentUrl = Callable[[uuid.UUID], str]
 
+# An answer that did not complete, by its status: the code, and the HTTP status Chat
+# answers with when it can still choose one (docs/aidoc.md, "Chat and ChatStream").
+FAILURES: dict[str, tuple[str, int]] = {
+    "failed": ("AnswerFailed", 502),
+    "incomplete": ("AnswerIncomplete", 503),
+    "cancelled": ("AnswerCancelled", 409),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ChatContext:
@@ -85,18 +93,30 @@ def stream_shards(
     event_type: str, event_id: int, data: Mapping[str, Any], *,
     context: ChatContext, request_id: str, url: DocumentUrl,
 ) -> list[StreamShard]:  # fmt: skip
-    """The ChatStream shards one answer event becomes (``question`` and ``done`` none)."""
+    """The ChatStream shards one answer event becomes (``question`` and a complete answer's
+    ``done`` none; a cancelled answer's ``done`` an error event, since it did not finish)."""
     if event_type == "references":
         refs = ref_doc_list(data["references"], url)
         item = chat_item(context, "", refs)
     elif event_type == "delta":
         item = chat_item(context, data["text"], None)
     elif event_type == "error":
-        # The SDK drops code/message of a stream event; data.answer is what its user sees.
-        shown = chat_item(context, f"[answer {data['status']}: {data['reason']}]", None)
-        failure = {"requestId": request_id, "code": "AnswerFailed", "message": data["reason"],
-                   "data": shown}  # fmt: skip
-        return [StreamShard(failure, event_id, "error")]
+        shown = failure(context, data["status"], data.get("reason"), request_id)
+        return [StreamShard(shown, event_id, "error")]
+    elif event_type == "done" and data["answer"]["status"] != "complete":
+        shown = failure(context, data["answer"]["status"], data["answer"]["error"], request_id)
+        return [StreamShard(shown, event_id, "error")]
     else:
         return []
     return [StreamShard({"requestId": request_id, "data": item}, event_id)]
+
+
+def failure(
+    context: ChatContext, status: str, reason: str | None, request_id: str
+) -> dict[str, Any]:
+    """An answer that ended ``status`` (not complete), after a 200 was sent: the SDK drops
+    ``code``/``message`` of a 200 body or stream event, so ``data.answer`` says it too."""
+    code, _ = FAILURES.get(status, FAILURES["failed"])
+    message = reason or f"the answer ended {status}"
+    shown = chat_item(context, f"[answer {status}: {message}]", None)
+    return {"requestId": request_id, "code": code, "message": message, "data": shown}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+
+from fastapi import APIRouter, Request
 
 from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId, records_a_nonce
-from chatkeep.api.aidoc.qa import QaPair, qa_page
+from chatkeep.api.aidoc.qa import chat_item
 from chatkeep.api.aidoc.route import AidocRoute
 from chatkeep.api.aidoc.schemas import (
-    ChatItem,
     ChatListData,
     ChatListRequest,
     CreatedSession,
@@ -17,19 +18,19 @@ from chatkeep.api.aidoc.schemas import (
     SessionItem,
     SessionListData,
     SessionListRequest,
-    millis,
     total_pages,
 )
 from chatkeep.api.deps import DbUnit, reads_only
+from chatkeep.api.document_links import document_url
 from chatkeep.core import sessions
 from chatkeep.core.auth import require
+from chatkeep.core.qa_pairs import qa_page
 from chatkeep.core.types import (
     NewSession,
     Principal,
     Scope,
     SessionFilter,
     SessionOrder,
-    SessionRecord,
 )
 from chatkeep.core.uow import UnitOfWork
 
@@ -74,25 +75,22 @@ async def create_chat_session(
 @router.post("/list", name="GetChatList", summary="List a session's Q&A pairs, oldest first")
 @reads_only(unless=records_a_nonce)
 async def get_chat_list(
-    body: ChatListRequest, uow: DbUnit, principal: AidocPrincipal, rid: RequestId
-) -> Envelope[ChatListData]:
+    body: ChatListRequest, request: Request, uow: DbUnit, principal: AidocPrincipal,
+    rid: RequestId,
+) -> Envelope[ChatListData]:  # fmt: skip
     # RAM-style: the action needs both scopes, checked before the session is looked up,
     # so a missing scope is a 403 whether or not the session exists or is the caller's.
     require(principal, Scope.MESSAGES_READ, "read messages")
     session = await sessions.get_session(uow, principal, body.session_id)
     offset = (body.current_page - 1) * body.page_size
     page = await qa_page(uow, principal, session, offset=offset, limit=body.page_size)
-    chats = [chat_item(pair, session) for pair in page.pairs]
+
+    def url(document_id: uuid.UUID) -> str:
+        return document_url(request, principal.tenant_id, document_id)
+
+    chats = [chat_item(pair, session, url) for pair in page.pairs]
     data = ChatListData(
         chat_list=chats, total=page.total, total_page=total_pages(page.total, body.page_size),
         current_page=body.current_page, page_size=body.page_size,
     )  # fmt: skip
     return Envelope(request_id=rid, data=data)
-
-
-def chat_item(pair: QaPair, session: SessionRecord) -> ChatItem:
-    return ChatItem(
-        question=pair.question, answer=pair.answer, create_time=millis(pair.created_at),
-        folder_id=str(session.domain_id), folder_name=session.domain_name,
-        ref_doc_list=pair.references,
-    )  # fmt: skip

@@ -93,3 +93,15 @@ async def delete_document(db: AsyncSession, tenant_id: int, number: int) -> None
     await db.execute(
         delete(Document).where(Document.tenant_id == tenant_id, Document.number == number)
     )
+
+
+async def placed_by_number(
+    db: AsyncSession, tenant_id: int, numbers: list[int]
+) -> dict[int, tuple[uuid.UUID, uuid.UUID]]:
+    """The tenant's documents among ``numbers``: number -> (document id, domain id)."""
+    rows = await db.execute(
+        select(Document.number, Document.id, Document.domain_id).where(
+            Document.tenant_id == tenant_id, Document.number.in_(numbers)
+        )
+    )
+    return {row.number: (row.id, row.domain_id) for row in rows}
