@@ -93,3 +93,15 @@ async def delete_document(db: AsyncSession, tenant_id: int, number: int) -> None
     await db.execute(
         delete(Document).where(Document.tenant_id == tenant_id, Document.number == number)
     )
+
+
+async def ids_of_numbers(
+    db: AsyncSession, tenant_id: int, numbers: list[int]
+) -> dict[int, uuid.UUID]:
+    """The UUIDs of the tenant's documents among ``numbers`` (others are simply absent)."""
+    rows = await db.execute(
+        select(Document.number, Document.id).where(
+            Document.tenant_id == tenant_id, Document.number.in_(numbers)
+        )
+    )
+    return {row.number: row.id for row in rows}
