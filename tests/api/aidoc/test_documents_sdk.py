@@ -386,7 +386,9 @@ def test_a_question_is_answered_from_the_folder_and_kept_in_a_session(
     assert len(mine) == 1 and mine[0].folder_id == folder  # no sessionId: a session of its own
     session_id = mine[0].session_id
 
-    again = models.SendDocumentAskQuestionRequest(prompt="灯塔晚上几点关门？", session_id=session_id)
+    again = models.SendDocumentAskQuestionRequest(
+        prompt="灯塔晚上几点关门？", session_id=session_id
+    )
     client.send_document_ask_question(again)
     chats = client.get_chat_list(models.GetChatListRequest(session_id=session_id)).body.data
     assert [(c.question, c.answer) for c in chats.chat_list] == [
