@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime
 
@@ -44,7 +45,7 @@ def record(pages: int | None = None) -> DocumentRecord:
 def test_overlapping_chunks_give_back_the_parsed_text_exactly() -> None:
     paragraphs = [f"Paragraph {n} talks about turbines and their blades." for n in range(40)]
     text, chunks = chunks_of("# Turbines\n\n" + "\n\n".join(paragraphs), target=30)
-    assert len(chunks) > 5 and any(b.char_start < a.char_end for a, b in zip(chunks, chunks[1:]))
+    assert len(chunks) > 5 and any(b.char_start < a.char_end for a, b in itertools.pairwise(chunks))
     blocks = blocks_of(chunks)
     assert "\n\n".join(b.text for b in blocks) == text
     assert [b.heading_level for b in blocks[:2]] == [1, 0]
@@ -52,7 +53,7 @@ def test_overlapping_chunks_give_back_the_parsed_text_exactly() -> None:
 
 def test_a_paragraph_cut_at_sentences_is_one_block_again() -> None:
     long = " ".join(f"Sentence {n} is here." for n in range(60))
-    text, chunks = chunks_of(f"{long}\n\nAfter.", target=20)
+    _text, chunks = chunks_of(f"{long}\n\nAfter.", target=20)
     assert len(chunks) > 3
     assert [b.text for b in blocks_of(chunks)] == [long, "After."]
 
