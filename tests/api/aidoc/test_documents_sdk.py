@@ -306,6 +306,11 @@ def test_one_tenant_never_reaches_another_tenants_documents(deployment: Deployme
     assert retrieve(bob, "vault walrus") == []
     ask = models.SendDocumentAskQuestionRequest(prompt="vault code?", folder_id=folder)
     expect_error(lambda: bob.send_document_ask_question(ask), 404, "InvalidFolderId.NotFound")
+    theirs = alice.create_chat_session(models.CreateChatSessionRequest(folder_id=folder))
+    into = models.SendDocumentAskQuestionRequest(
+        prompt="vault code?", session_id=theirs.body.data.session_id
+    )
+    expect_error(lambda: bob.send_document_ask_question(into), 404, "InvalidSessionId.NotFound")
     assert [r.doc_id for r in retrieve(alice, "vault walrus")] == [str(number)]
 
 
