@@ -36,6 +36,7 @@ from tests.api.aidoc.live_server import LiveServer, fresh_database, live_server
 from tests.knowledge.files import encrypted_pdf, pdf
 
 ASK_MAX_WAIT = 8  # the server's wait for a finished answer; scripted answers take ms
+MAX_BYTES = 64 * 1024  # the deployment's document size limit
 GUIDE = (
     "# 灯塔指南\n\n## 开放时间\n\n灯塔每天早上六点开门，晚上九点关门。\n\n"
     "## Tickets\n\nAdults pay five euros."
@@ -84,6 +85,7 @@ def deployment(
             "CHATKEEP_LLM_BASE_URL": provider,
             "CHATKEEP_LLM_FIRST_TOKEN_TIMEOUT_SECONDS": "30",
             "CHATKEEP_AIDOC_ASK_MAX_WAIT_SECONDS": str(ASK_MAX_WAIT),
+            "CHATKEEP_DOCUMENTS_MAX_BYTES": str(MAX_BYTES),
         }) as server,
     ):  # fmt: skip
         server.cli_all(("tenant", "create", "docs-a"), ("tenant", "create", "docs-b"))
@@ -260,6 +262,10 @@ def test_bad_submissions_are_refused_and_store_nothing(deployment: Deployment) -
     refused(400, "InvalidParameter.FileUrl", file_url="file:///etc/passwd")
     refused(400, "InvalidParameter.FileUrl", file_url="http://169.254.169.254/latest/meta-data/")
     refused(415, "InvalidFile.UnsupportedFormat", file_name="old.doc", file_url=old_word)
+    big = deployment.files.add("/big.txt", "text/plain", b"x" * (MAX_BYTES + 1))
+    refused(413, "InvalidFile.TooLarge", file_url=big)
+    empty = deployment.files.add("/empty.txt", "text/plain", b"")
+    refused(400, "InvalidParameter.FileUrl", file_url=empty)
     assert native_documents(deployment, deployment.alice, folder) == []
 
     no_task = models.GetDocParsingResultRequest()
@@ -428,6 +434,23 @@ def test_bad_questions_are_refused_before_anything_is_stored(deployment: Deploym
     assert after == before
     chats = client.get_chat_list(models.GetChatListRequest(session_id=session_id)).body.data
     assert chats.total == 0
+
+
+def test_a_failed_answer_is_a_server_error_with_its_reason(deployment: Deployment) -> None:
+    client = sdk(deployment.server, deployment.alice)
+    folder = folder_named(client, "Failing")
+    url = deployment.files.add("/fail.txt", "text/plain", b"Failing answers about puffins.")
+    submit(client, url, "fail.txt", folder)
+    deployment.ingest()
+    deployment.script.mode = "http500"
+    try:
+        ask = models.SendDocumentAskQuestionRequest(prompt="puffins?", folder_id=folder)
+        with pytest.raises(ServerException) as raised:
+            client.send_document_ask_question(ask)
+    finally:
+        deployment.script.mode = "ok"
+    assert (raised.value.status_code, raised.value.code) == (502, "AnswerFailed")
+    assert "failed" in raised.value.message
 
 
 def test_an_answer_slower_than_the_wait_is_a_timeout_and_goes_on(deployment: Deployment) -> None:
