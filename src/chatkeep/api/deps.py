@@ -24,7 +24,8 @@ def reads_only(
 
     ``unless(request)`` names requests that still write while authenticating (an AK/SK
     signature records its nonce): those keep a write transaction, so the nonce is
-    recorded, and refused when replayed, exactly as on any other route. Put this
+    recorded, and refused when replayed, exactly as on any other route. This holds for a
+    marked GET too (AI-doc's DetailDocument): an unmarked GET is always a read. Put this
     decorator below the route decorator.
     """
 
