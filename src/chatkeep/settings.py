@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     answer_flush_chars: int = Field(default=400, ge=1)  # ... or this much text
     answer_poll_seconds: float = Field(default=0.25, gt=0)  # readers tailing another worker
     answer_ping_seconds: float = Field(default=15, gt=0)  # SSE keep-alive comments
+    # AI-doc SendDocumentAskQuestion answers in one JSON body: it waits this long for the
+    # finished answer, then answers 504 AnswerTimeout (the answer goes on in its session).
+    aidoc_ask_max_wait_seconds: float = Field(default=60, gt=0)
     # --- web UI (issue 14): sign-in links and browser sessions -------------------------
     # A `chatkeep login-link` link works once, within this many minutes.
     web_login_link_minutes: float = Field(default=15, gt=0)

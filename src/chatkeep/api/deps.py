@@ -24,7 +24,8 @@ def reads_only(
 
     ``unless(request)`` names requests that still write while authenticating (an AK/SK
     signature records its nonce): those keep a write transaction, so the nonce is
-    recorded, and refused when replayed, exactly as on any other route. Put this
+    recorded, and refused when replayed, exactly as on any other route. This holds for a
+    marked GET too (AI-doc's DetailDocument): an unmarked GET is always a read. Put this
     decorator below the route decorator.
     """
 
@@ -36,11 +37,11 @@ def reads_only(
 
 
 def request_writes(request: Request) -> bool:
-    if request.method in SAFE_METHODS:
-        return False
     endpoint = getattr(request.scope.get("route"), "endpoint", None)
     unless: Callable[[Request], bool] | None = getattr(endpoint, _READS_ONLY, None)
-    return True if unless is None else unless(request)
+    if unless is not None:  # a marked GET too: an AK/SK signature on it burns a nonce
+        return unless(request)
+    return request.method not in SAFE_METHODS
 
 
 def app_state(request: Request) -> Runtime:

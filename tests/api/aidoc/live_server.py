@@ -93,18 +93,18 @@ def run_cli_all(env: dict[str, str], commands: list[tuple[str, ...]]) -> list[st
 
 @contextmanager
 def live_server(
-    database_url: str, workdir: Path, *, wait: bool = True, env: dict[str, str] | None = None
+    database_url: str, workdir: Path, *, wait: bool = True, settings: dict[str, str] | None = None
 ) -> Iterator[LiveServer]:
     """Migrate with the CLI, then serve. With ``wait=False`` the caller may run CLI set-up
-    while the server starts, and calls ``server.wait_until_ready()`` itself. ``env`` adds
-    settings (``CHATKEEP_...``) for both."""
+    while the server starts, and calls ``server.wait_until_ready()`` itself. ``settings``
+    adds ``CHATKEEP_*`` environment variables (server and CLI alike)."""
     env = {
         **os.environ,
         "CHATKEEP_DATABASE_URL": database_url,
         "CHATKEEP_SECRET_KEY": "e2e-" + secrets.token_hex(16),
         "CHATKEEP_SECRET_KEY_FILE": str(workdir / "unused.secret"),
         "CHATKEEP_LOG_LEVEL": "warning",
-        **(env or {}),
+        **(settings or {}),
     }
     run_cli(env, "migrate")
     log_path = workdir / "server.log"

@@ -80,7 +80,7 @@ def deployment(
     with (
         scripted_provider(script) as provider,
         fresh_database(request.param, workdir) as url,
-        live_server(url, workdir, wait=False, env=_settings(provider)) as server,
+        live_server(url, workdir, wait=False, settings=_settings(provider)) as server,
     ):
         tenant, other_tenant = (t["name"] for t in server.cli_all(
             ("tenant", "create", "chat"), ("tenant", "create", "other")

@@ -5,7 +5,7 @@ Mounted at ``/api/v2/aidoc`` and ``/api/v1/aidoc/folder``; see docs/aidoc.md.
 
 from fastapi import APIRouter
 
-from chatkeep.api.aidoc import chat, folders, sessions
+from chatkeep.api.aidoc import ask, chat, documents, folders, retrieve, sessions
 from chatkeep.api.aidoc.errors import render_aidoc_problem
 from chatkeep.api.openapi_errors import AIDOC_ERRORS
 
@@ -15,5 +15,8 @@ router = APIRouter(tags=["aidoc"], responses=AIDOC_ERRORS)
 router.include_router(sessions.router)
 router.include_router(folders.router)
 router.include_router(chat.router)
+router.include_router(documents.router)
+router.include_router(retrieve.router)
+router.include_router(ask.router)
 
 __all__ = ["PREFIXES", "render_aidoc_problem", "router"]

@@ -26,3 +26,13 @@ async def with_documents(
         .where(Document.tenant_id == tenant_id, Chunk.id.in_(chunk_ids))
     )
     return {chunk.id: (chunk, document) for chunk, document in rows}
+
+
+async def chunks_of(db: AsyncSession, tenant_id: int, document_number: int) -> list[Chunk]:
+    """A document's chunks in reading order (its ``(document_number, seq)`` unique index)."""
+    found = await db.scalars(
+        select(Chunk)
+        .where(Chunk.tenant_id == tenant_id, Chunk.document_number == document_number)
+        .order_by(Chunk.seq)
+    )
+    return list(found.all())
