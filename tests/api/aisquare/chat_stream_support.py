@@ -77,9 +77,7 @@ def by_type(frames: list[Frame], kind: str) -> dict[str, Any]:
     return found
 
 
-def ask(
-    client: httpx.AsyncClient, key: Key, session_id: int, prompt: str, **headers: str
-) -> Any:
+def ask(client: httpx.AsyncClient, key: Key, session_id: int, prompt: str, **headers: str) -> Any:
     """``client.stream(...)`` of one chat-stream POST (use as an async context manager)."""
     return client.stream(
         "POST", f"{STREAM}/{session_id}/", headers={**key.headers, **headers},

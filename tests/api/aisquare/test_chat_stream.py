@@ -110,12 +110,12 @@ async def test_a_chinese_answer_streams_whole_characters(
     key, session = await _setup(node, library)
     # The library matches whitespace-separated words, so the prompt shares one.
     library.add(session.domain_id, "法国.pdf", "巴黎 是 法国 的首都。")
-    prompt = "巴黎 是哪个国家的首都？\n请简短回答。"
+    prompt = "巴黎 是哪个国家的首都？\n请简短回答。"  # noqa: RUF001
     async with node.client() as client, ask(client, key, session.id, prompt) as response:
         frames = await read_frames(response)
     assert tokens(frames) == "巴黎是法国的首都[1]。"
     assert by_type(frames, "complete")["content"] == "巴黎是法国的首都[1]。"
-    assert by_type(frames, "metadata")["suggested_title"] == "巴黎 是哪个国家的首都？"
+    assert by_type(frames, "metadata")["suggested_title"] == "巴黎 是哪个国家的首都？"  # noqa: RUF001
 
 
 async def test_a_long_answer_arrives_whole_and_in_order(
