@@ -18,7 +18,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from chatkeep.api.aisquare.chat_stream_frames import Frame, frames_for, suggest_title
+from chatkeep.api.aisquare.chat_stream_frames import (
+    FRAME_SCHEMA,
+    Frame,
+    frames_for,
+    suggest_title,
+)
 from chatkeep.api.aisquare.chat_stream_sse import chat_event_stream
 from chatkeep.api.aisquare.deps import UnheldPrincipal, UserIdParam, chat_session_id
 from chatkeep.api.aisquare.errors import ChatSessionNotFound
@@ -44,8 +49,18 @@ FRAMES_DOC = (
     "`start`, `token`…, then `complete`, `metadata`, `end` (or `error`, `end`); `: ping` "
     "comments while the model is silent. Payloads: docs/aisquare.md."
 )
+# OpenAPI 3.1 has an event stream's ``schema`` describe one event, as SSE parsers read it.
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "data": {"type": "string", "contentMediaType": "application/json",
+                 "contentSchema": FRAME_SCHEMA},
+    },
+}  # fmt: skip
 _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"description": FRAMES_DOC, "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}
+    200: {"description": FRAMES_DOC, "content": {MEDIA_TYPE: {"schema": EVENT_SCHEMA}}}
 }
 _PROMPT_BODY = {
     "requestBody": {

@@ -89,3 +89,36 @@ def suggest_title(question: str) -> str | None:
     cut = line[:TITLE_SUGGESTION_MAX]
     space = cut.rfind(" ")
     return (cut[:space] if space > TITLE_SUGGESTION_MAX // 2 else cut).rstrip(" ,.;:") + "…"
+
+
+def _frame_schema(kind: str, **fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", *fields],
+        "properties": {"type": {"const": kind}, **fields},
+    }
+
+
+_INT, _STR = {"type": "integer"}, {"type": "string"}
+_NULLABLE_STR = {"type": ["string", "null"]}
+# The frames as JSON Schema, for the OpenAPI document (docs/aisquare.md has the prose).
+FRAME_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        _frame_schema("start", session_id=_INT, answer_id=_STR, user_message_id=_INT),
+        _frame_schema("token", content=_STR),
+        _frame_schema("complete", status=_STR, content=_STR, message_id=_INT),
+        _frame_schema(
+            "metadata",
+            session_id=_INT,
+            answer_id=_STR,
+            message_id=_INT,
+            user_message_id=_INT,
+            references={"type": "array", "items": {"type": "object"}},
+            model=_NULLABLE_STR,
+            usage={"type": ["object", "null"]},
+            suggested_title=_NULLABLE_STR,
+        ),
+        _frame_schema("error", status=_STR, detail=_STR, answer_id=_STR),
+        _frame_schema("end"),
+    ]
+}
