@@ -141,7 +141,8 @@ async def reattach_chat_stream(
     session = await _chat_session(request, principal, session_id, None, Scope.MESSAGES_READ)
     answer = await _answer_in(request, principal, session, answer_id)
     if start > answer.last_event_id:
-        raise InvalidArgument("Last-Event-ID", "No such event in this answer.")
+        field = "after" if after is not None else "Last-Event-ID"
+        raise InvalidArgument(field, "No such event in this answer.")
     title = None if session.title else suggest_title(await _question(request, principal, answer))
     return _stream(request, principal, session.id, answer, start, title)
 
