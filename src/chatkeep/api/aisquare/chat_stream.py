@@ -8,6 +8,7 @@ stream starts; once it has started, failures are ``error`` frames (docs/aisquare
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -165,9 +166,17 @@ async def cancel_chat_stream(
 
 def parse_prompt(body: bytes) -> str:
     """The body's prompt, refused with DRF's field errors; an empty body is ``{}``, as
-    DRF's parser reads it."""
+    DRF's parser reads it. Python's JSON parser, as FastAPI's bodies use: it reads a lone
+    surrogate escape, which the core then refuses as a field error, not as bad JSON."""
     try:
-        prompt = StreamingChatRequest.model_validate_json(body or b"{}").prompt
+        data = json.loads(body or b"{}")
+    except ValueError:  # also bytes that are not UTF-8
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",)}]) from None
+    if not isinstance(data, dict):  # DRF's own wording for a body that is no object
+        found = f"Invalid data. Expected a dictionary, but got {type(data).__name__}."
+        raise InvalidArgument("body", "No data provided" if data is None else found)
+    try:
+        prompt = StreamingChatRequest.model_validate(data).prompt
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
     limits.check_text(prompt, "prompt")
