@@ -20,7 +20,8 @@ from tests.factories import Key, World
 
 pytestmark = pytest.mark.anyio
 
-PUBLIC = {"/healthz", "/readyz", "/metrics"}  # answer without credentials, by design
+# Answer without credentials, by design (a document link's signature is its authority).
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/v1/document-links/{document_id}"}
 BODY = {"title": "x", "role": "user", "content": "x", "name": "x", "folderName": "x"}
 
 
