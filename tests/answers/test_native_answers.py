@@ -347,3 +347,20 @@ async def test_a_slow_reader_gets_pings_and_every_event(
         rest = await reader.read()
     assert text_of(first + rest) == "Paris is the capital [1]."
     assert rest[-1].type == "done"
+
+
+async def test_reattaching_at_or_past_the_last_event_ends_or_is_refused(
+    start_worker: StartWorker, library: Library
+) -> None:
+    node = await start_worker()
+    key, sid = await _setup(node, library)
+    async with node.client() as client:
+        done = (await _ask(client, key, sid, stream=False)).json()
+        events = f"/v1/answers/{done['id']}/events"
+        async with client.stream("GET", events, headers=key.headers) as resp:
+            last = (await read_events(resp))[-1].id
+        async with client.stream("GET", f"{events}?after={last}", headers=key.headers) as resp:
+            assert resp.status_code == 200 and await read_events(resp) == []
+        past = await client.get(events, headers={**key.headers, "Last-Event-ID": str(last + 1)})
+    assert past.status_code == 422
+    assert past.json()["errors"][0]["field"] == "Last-Event-ID"

@@ -16,13 +16,17 @@ NATIVE = "/v1/sessions"
 AISQUARE = "/api/v1/qllm/chat-sessions"
 AIDOC = "/api/v2/aidoc/document/chat"
 
-# Verbs each dialect offers (AI-doc has no session update, delete or append).
+CHAT_STREAM = "/api/v1/qllm/chat-stream"
+
+# Verbs each dialect offers (AI-doc has no session update, delete or append; its Chat
+# joins "ask" once it is served). "ask" answers a question, "answer" reads an answer back.
 VERBS = {
-    "native": ("create", "list", "read", "update", "delete", "append"),
-    "aisquare": ("create", "list", "read", "update", "delete", "append"),
+    "native": ("create", "list", "read", "update", "delete", "append", "ask", "answer"),
+    "aisquare": ("create", "list", "read", "update", "delete", "append", "ask", "answer"),
     "aidoc": ("create", "list", "read"),
 }
-_REST = {"create": 201, "list": 200, "read": 200, "update": 200, "delete": 204, "append": 201}
+_REST = {"create": 201, "list": 200, "read": 200, "update": 200, "delete": 204, "append": 201,
+         "ask": 200, "answer": 200}  # fmt: skip
 SUCCESS = {"native": _REST, "aisquare": _REST, "aidoc": {"create": 200, "list": 200, "read": 200}}
 
 
@@ -87,13 +91,46 @@ def by_id(
     return h.send(c, form, "POST", messages, body={"role": "user", "content": arg})
 
 
+def ask(
+    h: Harness, c: Cred, form: str, dialect: str, ids: tuple[int, uuid.UUID], prompt: str
+) -> Reply:
+    """Ask in a session: native answers, AISquare's chat stream (both streamed)."""
+    int_id, uid = ids
+    if dialect == "native":
+        return h.send(c, form, "POST", f"{NATIVE}/{uid}/answers", body={"question": prompt})
+    return h.send(c, form, "POST", f"{CHAT_STREAM}/{int_id}/", body={"prompt": prompt})
+
+
+def asked(reply: Reply) -> uuid.UUID:
+    """The answer a successful ask started (its first event names it in both dialects)."""
+    return uuid.UUID(reply.body[0]["answer_id"])
+
+
+def answer(
+    h: Harness, c: Cred, form: str, dialect: str, ids: tuple[int, uuid.UUID], answer_id: uuid.UUID
+) -> Reply:
+    """Read an answer back: native as JSON, AISquare by re-attaching to its chat stream."""
+    if dialect == "native":
+        return h.send(c, form, "GET", f"/v1/answers/{answer_id}")
+    return h.send(c, form, "GET", f"{CHAT_STREAM}/{ids[0]}/{answer_id}/")
+
+
+def answered(dialect: str, reply: Reply) -> tuple[str, str]:
+    """(status, content) of an answer read back."""
+    if dialect == "native":
+        return reply.body["status"], reply.body["content"]
+    complete = next(f for f in reply.body if f["type"] == "complete")
+    return complete["status"], complete["content"]
+
+
 def read_back(dialect: str, reply: Reply) -> tuple[str, int]:
-    """(title, number of messages) as the dialect shows them; -1 where it shows no count."""
+    """(title, count) as the dialect shows them: native counts messages, AI-doc Q&A pairs
+    (one per user message, its answers joined in); -1 where it shows no count."""
     if dialect == "native":
         return reply.body["title"], reply.body["message_count"]
     if dialect == "aisquare":
         return reply.body["title"], -1
-    return "", reply.body["data"]["total"]  # Q&A pairs: one per appended user message
+    return "", reply.body["data"]["total"]
 
 
 def scopes_for(dialect: str, verb: str) -> tuple[str, ...]:
@@ -106,6 +143,8 @@ def scopes_for(dialect: str, verb: str) -> tuple[str, ...]:
         "update": ("sessions:write",),
         "delete": ("sessions:write",),
         "append": ("messages:write",),
+        "ask": ("messages:write",),
+        "answer": ("messages:read",),
     }[verb]
 
 

@@ -59,7 +59,16 @@ class Cred:
 @dataclass(frozen=True)
 class Reply:
     status: int
-    body: Any
+    body: Any  # JSON; for an event stream, the list of its events' ``data`` objects
+
+
+def sse_data(text: str) -> list[Any]:
+    """The JSON ``data`` of every event of a whole (finished) event stream."""
+    return [
+        orjson.loads(line.removeprefix("data: "))
+        for line in text.splitlines()
+        if line.startswith("data: ")
+    ]
 
 
 class Harness:
@@ -106,6 +115,8 @@ class Harness:
         response = self.call(request)
         self.requests += 1
         assert response.status_code < 500, (method, url, response.status_code, response.text)
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            return Reply(response.status_code, sse_data(response.text))
         return Reply(response.status_code, response.json() if response.content else None)
 
     def session_ids(self, *, int_id: int | None = None, uuid_: uuid.UUID | None = None) -> Any:

@@ -57,6 +57,7 @@ async def test_text_no_store_can_hold_is_refused_in_every_dialect(
         ("PATCH", f"/v1/sessions/{session.uuid}", f'{{"title": "a{bad}"}}'),
         ("POST", f"/v1/sessions/{session.uuid}/messages", message),
         ("POST", "/v1/domains", f'{{"name": "d{bad}"}}'),
+        ("POST", f"/v1/sessions/{session.uuid}/answers", f'{{"question": "q{bad}"}}'),
     ]
     for method, path, body in native:
         response = await client.request(method, path, content=body.encode(), headers=h)
@@ -68,6 +69,11 @@ async def test_text_no_store_can_hold_is_refused_in_every_dialect(
         "/api/v1/qllm/chat-sessions/", content=f'{{"title": "a{bad}"}}'.encode(), headers=h
     )
     assert aisquare.status_code == 400 and list(aisquare.json()) == ["title"], aisquare.text
+    stream = await client.post(
+        f"/api/v1/qllm/chat-stream/{session.id}/", content=f'{{"prompt": "q{bad}"}}'.encode(),
+        headers=h,
+    )  # fmt: skip
+    assert stream.status_code == 400 and list(stream.json()) == ["prompt"], stream.text
     aidoc = await client.post(
         "/api/v2/aidoc/document/chat/session/list",
         content=f'{{"name": "a{bad}"}}'.encode(),

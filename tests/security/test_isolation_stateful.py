@@ -1,6 +1,7 @@
-"""Isolation, property-based: random creates, lists, reads, updates, deletes and appends by
-many principals through all three dialects and every credential form, checked against a
-model of who owns what (DESIGN.md, "Who sees what").
+"""Isolation, property-based: random creates, lists, reads, updates, deletes, appends,
+questions asked and answers read back by many principals through all three dialects and
+every credential form, checked against a model of who owns what (DESIGN.md, "Who sees
+what").
 
 Invariants: a principal lists and reads exactly the sessions the rules grant (no more, no
 less), a refusal changes nothing, and a refusal of a foreign id looks exactly like that of
@@ -10,12 +11,19 @@ an id that never existed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from chatkeep.settings import Settings
 from tests.security import dialects as d
@@ -53,6 +61,7 @@ TARGET_USERS = [None, "u0", "u1", "u2", "svc"]
 TEXT = st.characters(codec="utf-8", exclude_characters="\x00")
 ARG = st.text(TEXT, min_size=1, max_size=8)  # a new title, or a message's content
 BY_ID_VERBS = ("read", "update", "delete", "append")
+ANSWER_VERBS = ("ask", "answer")  # native answers and AISquare's chat stream
 
 
 @dataclass
@@ -63,6 +72,8 @@ class Sess:
     user_id: str
     title: str
     messages: int = 0
+    pairs: int = 0  # AI-doc's Q&A pairs: one per user message
+    answers: list[uuid.UUID] = field(default_factory=list)
 
 
 class IsolationMachine(RuleBasedStateMachine):
@@ -100,19 +111,29 @@ class IsolationMachine(RuleBasedStateMachine):
             return 403
         if user is not None and user != c.user_id and not c.service:
             return 403
-        if verb in BY_ID_VERBS and not (
+        if verb in (*BY_ID_VERBS, *ANSWER_VERBS) and not (
             s is not None and s.tenant == c.tenant and (c.service or s.user_id == c.user_id)
         ):
             return 404
         return d.SUCCESS[dialect][verb]
 
+    @staticmethod
+    def may_ask(c: Cred, s: Sess) -> bool:
+        return (
+            c.can("messages:write")
+            and s.tenant == c.tenant
+            and (c.service or s.user_id == c.user_id)
+        )
+
     def visible_to(self, c: Cred, user: str | None) -> list[Sess]:
         owner = user or c.user_id
         return [s for s in self.sessions.values() if s.tenant == c.tenant and s.user_id == owner]
 
-    def pick(self, data: st.DataObject, verb: str) -> tuple[Cred, str, str]:
-        able = [c for c in self.creds if any(verb in d.VERBS[x] for x in c.forms)]
-        cred = data.draw(st.sampled_from(able), label="credential")
+    def pick(
+        self, data: st.DataObject, verb: str, able: Callable[[Cred], bool] = lambda _c: True
+    ) -> tuple[Cred, str, str]:
+        candidates = [c for c in self.creds if able(c) and any(verb in d.VERBS[x] for x in c.forms)]
+        cred = data.draw(st.sampled_from(candidates), label="credential")
         dialects = [x for x in cred.forms if verb in d.VERBS[x]]
         dialect = data.draw(st.sampled_from(dialects), label="dialect")
         form = data.draw(st.sampled_from(cred.forms[dialect]), label="form")
@@ -141,14 +162,18 @@ class IsolationMachine(RuleBasedStateMachine):
             ids = {s.int_id for s in want} if dialect == "aisquare" else {s.uuid for s in want}
             assert d.listed(dialect, reply) == ids, (c.name, dialect, user)
 
-    @rule(data=st.data(), verb=st.sampled_from(BY_ID_VERBS), arg=ARG)
-    def by_id(self, data: st.DataObject, verb: str, arg: str) -> None:
-        c, dialect, form = self.pick(data, verb)
+    def target(self, data: st.DataObject) -> tuple[Sess | None, tuple[int, uuid.UUID]]:
+        """A live session, a deleted one, or one never issued: the model's and its ids."""
         missing = (2**62 + len(self.gone) + len(self.sessions), uuid.uuid4())
         targets: list[Any] = [*self.sessions.values(), *self.gone, missing]
         target = data.draw(st.sampled_from(targets), label="target")
         s = target if isinstance(target, Sess) else None
-        ids = (s.int_id, s.uuid) if s else target
+        return s, ((s.int_id, s.uuid) if s else target)
+
+    @rule(data=st.data(), verb=st.sampled_from(BY_ID_VERBS), arg=ARG)
+    def by_id(self, data: st.DataObject, verb: str, arg: str) -> None:
+        c, dialect, form = self.pick(data, verb)
+        s, ids = self.target(data)
         status = self.expected(c, dialect, verb, None, s)
         reply = d.by_id(self.h, c, form, dialect, verb, ids, arg)
         assert reply.status == status, (c.name, dialect, form, verb, reply)
@@ -169,11 +194,69 @@ class IsolationMachine(RuleBasedStateMachine):
             self.gone.append((s.int_id, s.uuid))
         elif verb == "append":
             s.messages += 1
+            s.pairs += 1
         if verb in ("read", "update"):
             title, count = d.read_back(dialect, reply)
             if dialect != "aidoc":
                 assert title == s.title
-            assert count in (-1, s.messages) or dialect == "aisquare"
+            assert count == {"native": s.messages, "aisquare": -1, "aidoc": s.pairs}[dialect]
+
+    @rule(data=st.data(), arg=ARG)
+    def ask(self, data: st.DataObject, arg: str) -> None:
+        """A question in a session (answered at once: its domain has no documents)."""
+        # Half the time by a credential that may ask in the session, so answers do get
+        # asked; else anyone anywhere, as for the other verbs.
+        if self.sessions and data.draw(st.booleans(), label="by a credential that may"):
+            s = data.draw(st.sampled_from(list(self.sessions.values())), label="target")
+            ids = (s.int_id, s.uuid)
+            c, dialect, form = self.pick(data, "ask", able=lambda x: self.may_ask(x, s))
+        else:
+            c, dialect, form = self.pick(data, "ask")
+            s, ids = self.target(data)
+        prompt = f"q {arg}"  # never blank: blank prompts are the bad-input tests' business
+        status = self.expected(c, dialect, "ask", None, s)
+        reply = d.ask(self.h, c, form, dialect, ids, prompt)
+        assert reply.status == status, (c.name, dialect, form, reply)
+        if status >= 400:
+            ghost = (2**62 + 7919, uuid.uuid4())
+            again = d.ask(self.h, c, form, dialect, ghost, prompt)
+            assert d.shape(again, *ghost) == d.shape(reply, *ids), (c.name, dialect, form)
+            return
+        assert s is not None
+        FIGURES["isolation answers asked"] += 1
+        answer_id = d.asked(reply)
+        s.answers.append(answer_id)
+        s.messages += 2  # the question and its answer
+        s.pairs += 1
+        # The asker reads it back, in either dialect: the same stored answer.
+        back = data.draw(st.sampled_from(["native", "aisquare"]), label="read back in")
+        if c.can(*d.scopes_for(back, "answer")):
+            again = d.answer(self.h, c, c.forms[back][0], back, ids, answer_id)
+            assert again.status == 200 and d.answered(back, again)[0] == "complete", again
+            FIGURES["isolation answers read back"] += 1
+
+    @precondition(lambda self: any(s.answers for s in self.sessions.values()))
+    @rule(data=st.data())
+    def read_answer(self, data: st.DataObject) -> None:
+        """An answer read back: its owner's principals see it finished, others a 404 that
+        looks like one for an answer never issued."""
+        c, dialect, form = self.pick(data, "answer")
+        answers = [(s, a) for s in self.sessions.values() for a in s.answers]
+        missing = (None, ((2**62 + 1, uuid.uuid4()), uuid.uuid4()))
+        drawn = data.draw(st.sampled_from([*answers, missing]), label="answer")
+        s, answer_id = drawn if isinstance(drawn[0], Sess) else (None, drawn[1][1])
+        ids = (s.int_id, s.uuid) if s else drawn[1][0]
+        status = self.expected(c, dialect, "answer", None, s)
+        reply = d.answer(self.h, c, form, dialect, ids, answer_id)
+        assert reply.status == status, (c.name, dialect, form, reply)
+        if status >= 400:
+            ghost, ghost_answer = (2**62 + 7919, uuid.uuid4()), uuid.uuid4()
+            again = d.answer(self.h, c, form, dialect, ghost, ghost_answer)
+            assert d.shape(again, *ghost, ghost_answer) == d.shape(reply, *ids, answer_id)
+            FIGURES["isolation answers refused"] += s is not None
+            return
+        assert d.answered(dialect, reply)[0] == "complete"
+        FIGURES["isolation answers read by others"] += 1
 
     @rule(data=st.data())
     def audit_a_tenant(self, data: st.DataObject) -> None:

@@ -58,3 +58,13 @@ def test_a_suggested_title_is_the_first_line_cut_at_a_word() -> None:
     assert title is not None and title.endswith("…") and len(title) <= 61
     assert not title[:-1].endswith(" ")
     assert suggest_title("公园" * 40) == "公园" * 30 + "…"
+
+
+def test_each_reference_gets_the_link_of_its_document() -> None:
+    answer = {**ANSWER, "references": [{"n": 1, "document_id": "d1", "cited": True}]}
+    frames = frames_for("done", 9, {"answer": answer}, session_id=5,
+                        link=lambda doc: f"https://h/v1/document-links/{doc}?sig")  # fmt: skip
+    assert frames[1].data["references"] == [
+        {"n": 1, "document_id": "d1", "cited": True, "url": "https://h/v1/document-links/d1?sig"}
+    ]
+    assert answer["references"][0].keys() == {"n", "document_id", "cited"}  # not changed

@@ -135,7 +135,7 @@ async def test_unknown_session_is_404_not_found(
 
 
 async def test_unknown_path_under_the_prefix_is_404(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/qllm/chat-stream/1/")
+    response = await client.post("/api/v1/qllm/domain/by-url/")  # AISquare's, not served
     _assert_drf(response, 404)
     assert response.json() == {"detail": "Not found."}
 

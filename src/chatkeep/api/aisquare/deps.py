@@ -10,13 +10,14 @@ from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from chatkeep.api.credentials import authorization_token
-from chatkeep.api.deps import DbUnit
+from chatkeep.api.deps import DbUnit, app_state
 from chatkeep.api.ratelimit import admit
 from chatkeep.core.auth import authenticate_api_key
 from chatkeep.core.errors import NotFound, Unauthenticated
 from chatkeep.core.limits import PAGE_MAX
 from chatkeep.core.models import USER_ID_MAX
 from chatkeep.core.types import Principal
+from chatkeep.runtime import unit_of_work
 
 # AISquare documents "Bearer <api key or access token>"; DRF's TokenAuthentication says "Token".
 SCHEMES = ("bearer", "token")
@@ -38,6 +39,16 @@ async def aisquare_principal(request: Request, uow: DbUnit) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(aisquare_principal)]
+
+
+async def aisquare_principal_unheld(request: Request) -> Principal:
+    """The principal, checked in a read transaction that has ended before the handler runs:
+    for the chat stream, which then waits on the model (as the native ask does)."""
+    async with unit_of_work(app_state(request), write=False) as uow:
+        return await aisquare_principal(request, uow)
+
+
+UnheldPrincipal = Annotated[Principal, Depends(aisquare_principal_unheld)]
 
 
 def chat_session_id(session_id: str) -> int:

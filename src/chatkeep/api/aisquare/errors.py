@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chatkeep.api.problems import FieldError, Problem, ProblemKind
+from chatkeep.core.errors import NotFound
 
 WWW_AUTHENTICATE = 'Bearer realm="api"'
 
@@ -24,8 +25,20 @@ _FIXED_DETAIL = {
     ProblemKind.INTERNAL: "A server error occurred.",
 }
 
+# AISquare documents this 404 body for the chat stream; everything else keeps DRF's wording.
+CHAT_SESSION_NOT_FOUND = "Chat session not found"
+_CHAT_SESSION = "chat-session"
+
 # Framework locations ("query.domain_id") name the parameter itself on this wire.
 _LOCATIONS = ("query.", "path.", "header.")
+
+
+class ChatSessionNotFound(NotFound):
+    """The chat stream's session is unknown, another user's or another tenant's."""
+
+    def __init__(self) -> None:
+        super().__init__("chat session")
+        self.reason = _CHAT_SESSION
 
 
 def render_aisquare_problem(request: Request, problem: Problem) -> Response:
@@ -59,6 +72,8 @@ def _detail(request: Request, problem: Problem) -> str:
         return f'Method "{request.method}" not allowed.'
     if problem.kind is ProblemKind.THROTTLED:
         return throttled_detail(int(problem.headers.get("Retry-After", "1")))
+    if problem.kind is ProblemKind.NOT_FOUND and problem.reason == _CHAT_SESSION:
+        return CHAT_SESSION_NOT_FOUND
     return _FIXED_DETAIL.get(problem.kind, problem.message)
 
 

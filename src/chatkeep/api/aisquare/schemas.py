@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_
 from pydantic_core import PydanticCustomError
 
 from chatkeep.api.aisquare.deps import WireUUID
+from chatkeep.api.native.answers import QUESTION_MAX
+from chatkeep.core.answering.records import AnswerRecord
 from chatkeep.core.limits import SYSTEM_CONTEXT_MAX
 from chatkeep.core.models import TITLE_MAX
 from chatkeep.core.types import MessageRecord, SessionRecord
@@ -84,3 +86,51 @@ class MessageCreate(RequestModel):
     role: Literal["user", "assistant", "system", "tool"]
     content: StrictStr
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+# The native ask's limit on a question (characters), so both dialects refuse the same text.
+PROMPT_MAX = QUESTION_MAX
+
+
+class StreamingChatRequest(RequestModel):
+    """AISquare's ``StreamingChatRequest``, with DRF's ``CharField`` messages."""
+
+    prompt: str = Field(
+        description="The user's message.",
+        json_schema_extra={"minLength": 1, "maxLength": PROMPT_MAX},
+    )
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _drf_char_field(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("null", "This field may not be null.")
+        if not isinstance(value, str):
+            raise PydanticCustomError("string_type", "Not a valid string.")
+        if not value.strip():
+            raise PydanticCustomError("blank", "This field may not be blank.")
+        if len(value) > PROMPT_MAX:
+            raise PydanticCustomError(
+                "max_length", f"Ensure this field has no more than {PROMPT_MAX} characters."
+            )
+        return value
+
+
+class ChatStreamAnswer(BaseModel):
+    """An answer of the chat stream as JSON (what cancelling returns)."""
+
+    answer_id: uuid.UUID
+    session_id: int = Field(description="The chat session's integer id.")
+    status: str = Field(description="running | complete | cancelled | failed | incomplete")
+    content: str = Field(description="The answer's text so far (all of it once finished).")
+    message_id: int = Field(description="The assistant message holding the answer.")
+    user_message_id: int = Field(description="The user message holding the prompt.")
+    error: str | None = Field(description="Why a failed or incomplete answer stopped.")
+
+    @classmethod
+    def of(cls, answer: AnswerRecord, session_id: int) -> ChatStreamAnswer:
+        return cls(
+            answer_id=answer.id, session_id=session_id, status=answer.status,
+            content=answer.content, message_id=answer.message_id,
+            user_message_id=answer.question_message_id, error=answer.error,
+        )  # fmt: skip

@@ -21,7 +21,7 @@ from chatkeep.api.native.sessions import UserIdParam
 from chatkeep.api.sse import MEDIA_TYPE, event_stream
 from chatkeep.core.answering.events import answer_json
 from chatkeep.core.answering.lifecycle import AnswerEngine
-from chatkeep.core.answering.records import AnswerRecord, AskRequest
+from chatkeep.core.answering.records import AnswerEvent, AnswerRecord, AskRequest
 from chatkeep.core.answering.service import MAX_DOCUMENT_IDS
 from chatkeep.core.errors import InvalidArgument
 from chatkeep.core.types import Principal
@@ -85,11 +85,21 @@ class AnswerOut(BaseModel):
     alternatives: list[uuid.UUID] = Field(description="Answers to the same question, latest first.")
 
 
+# OpenAPI 3.1 has an event stream's ``schema`` describe one event, as SSE parsers read it.
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "event", "data"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"enum": ["question", "references", "delta", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
 _STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": STREAM_DOC,
         "content": {
-            MEDIA_TYPE: {"schema": {"type": "string"}},
+            MEDIA_TYPE: {"schema": EVENT_SCHEMA},
             "application/json": {"schema": {"$ref": "#/components/schemas/AnswerOut"}},
         },
     }
@@ -155,7 +165,7 @@ async def get_answer(answer_id: uuid.UUID, request: Request, principal: UnheldPr
     response_class=Response,
     responses={200: {"description": "The events after `Last-Event-ID` (or `after`), then the "
                      "live ones until `done` or `error`, from any worker.",
-                     "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+                     "content": {MEDIA_TYPE: {"schema": EVENT_SCHEMA}}}},
 )  # fmt: skip
 async def answer_events(
     answer_id: uuid.UUID,
@@ -166,9 +176,19 @@ async def answer_events(
 ) -> Response:
     start = after if after is not None else _event_id(last_event_id)
     engine = _engine(request)
-    await engine.get(principal, answer_id)  # 404 before the stream, not inside it
-    events = engine.tail_events(principal.tenant_id, answer_id, start)
+    answer = await engine.get(principal, answer_id)  # 404 before the stream, not inside it
+    # Past the last event nothing would ever come: refused, or (at it) an empty stream.
+    if start > answer.last_event_id:
+        raise InvalidArgument("after" if after is not None else "Last-Event-ID",
+                              "no such event in this answer")  # fmt: skip
+    finished = not answer.running and start == answer.last_event_id
+    events = _no_events() if finished else engine.tail_events(principal.tenant_id, answer_id, start)
     return event_stream(events, request.app.state.chatkeep.settings.answer_ping_seconds)
+
+
+async def _no_events() -> AsyncIterator[AnswerEvent]:
+    return
+    yield
 
 
 @router.post("/answers/{answer_id}/cancel", summary="Cancel an answer", response_model=AnswerOut)
