@@ -1,6 +1,6 @@
 """One stored answer, whichever dialect asked: asked in AISquare's chat stream, it reads the
 same through the native API and AI-doc's GetChatList; asked natively, it reads the same in
-AISquare's messages."""
+AISquare's messages; asked through AI-doc's Chat, it reads the same in the other two."""
 
 from __future__ import annotations
 
@@ -71,9 +71,11 @@ async def test_asked_in_aisquare_reads_the_same_in_native_and_aidoc(
     assert native[1]["answer"]["id"] == metadata["answer_id"]
     assert chats["total"] == 1
     [pair] = chats["chatList"]
-    # The pair's text; its refDocList is AI-doc's to build from the answer's references
-    # (it reads only messages' metadata so far), so it is not asserted here.
     assert (pair["question"], pair["answer"]) == (QUESTION, ANSWER)
+    # AI-doc's refDocList is built from the same references, grouped by document.
+    assert [(d["docName"], [p["num"] for p in d["pageNum"]]) for d in pair["refDocList"]] == [
+        ("france.pdf", [3])
+    ]
 
 
 async def test_asked_natively_reads_the_same_in_aisquare(
@@ -102,3 +104,44 @@ async def test_asked_natively_reads_the_same_in_aisquare(
     ]
     assert tokens(frames) == ANSWER
     assert by_type(frames, "metadata")["answer_id"] == done["id"]
+
+
+async def test_asked_in_aidoc_chat_reads_the_same_in_native_and_aisquare(
+    start_worker: StartWorker, library: Library
+) -> None:
+    node = await start_worker()
+    key, session = await _setup(node, library)
+    async with node.client() as client:
+        chat = await client.post(
+            "/api/v2/aidoc/document/chat", headers=key.headers,
+            json={"sessionId": str(session.uuid), "question": QUESTION},
+        )  # fmt: skip
+        native = (await client.get(f"/v1/sessions/{session.uuid}/messages",
+                                   headers=key.headers)).json()["data"]  # fmt: skip
+        listed = (await client.get(f"/api/v1/qllm/chat-sessions/{session.id}/messages/",
+                                   headers=key.headers)).json()  # fmt: skip
+        chats = await _chat_list(client, key, str(session.uuid))
+    assert chat.status_code == 200, chat.text
+    item = chat.json()["data"]
+    assert (item["question"], item["answer"]) == (QUESTION, ANSWER)
+    assert [(m["role"], m["content"]) for m in native] == [
+        ("user", QUESTION), ("assistant", ANSWER),
+    ]  # fmt: skip
+    answer_id = native[1]["answer"]["id"]
+    answer = await _native_answer(node, key, answer_id)
+    assert answer["status"] == "complete" and answer["content"] == ANSWER
+    assert [(m["id"], m["role"], m["content"]) for m in listed] == [
+        (native[0]["id"], "user", QUESTION), (native[1]["id"], "assistant", ANSWER),
+    ]  # fmt: skip
+    [pair] = chats["chatList"]
+    assert pair["createTime"] == item["createTime"]
+    assert [d["docName"] for d in pair["refDocList"]] == [d["docName"] for d in item["refDocList"]]
+    assert [d["docName"] for d in item["refDocList"]] == ["france.pdf"]
+
+
+async def _native_answer(node: Worker, key: Key, answer_id: str) -> dict[str, Any]:
+    async with node.client() as client:
+        response = await client.get(f"/v1/answers/{answer_id}", headers=key.headers)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
