@@ -50,6 +50,7 @@ def create_app(
         dialects.register(prefix, aidoc.render_aidoc_problem)
     dialects.register(aisquare.PREFIX, aisquare.render_aisquare_problem)
     install_handlers(app, dialects)
+    app.add_exception_handler(aidoc.AidocError, aidoc.render_raised)  # raised in its terms
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

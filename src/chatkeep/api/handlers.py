@@ -57,6 +57,7 @@ def core_problem(exc: errors.ChatkeepError) -> Problem:
                 else (),
                 reason=getattr(exc, "reason", None),
                 action=getattr(exc, "action", None),
+                resource=exc.resource if isinstance(exc, errors.NotFound) else None,
                 headers=_retry_after(exc),
             )
     return Problem(ProblemKind.INTERNAL, "Internal error.", 500)
@@ -73,8 +74,14 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     for error in exc.errors():
         if error.get("type") == "json_invalid":
             return Problem(ProblemKind.MALFORMED, "The request body is not valid JSON.", 400)
-        loc = [str(part) for part in error.get("loc", ()) if part != "body"]
-        fields.append(FieldError(".".join(loc) or "body", _message(error)))
+        raw = [str(part) for part in error.get("loc", ())]
+        loc = [part for part in raw if part != "body"]
+        fields.append(
+            FieldError(
+                ".".join(loc) or "body", _message(error), kind=error.get("type"),
+                param=raw[1] if len(raw) > 1 else None,
+            )
+        )  # fmt: skip
     return Problem(ProblemKind.INVALID, "The request has invalid fields.", 422, fields=fields)
 
 

@@ -35,6 +35,8 @@ class ProblemKind(enum.Enum):
 class FieldError:
     field: str  # dotted location in the request, e.g. "title" or "query.limit"
     message: str
+    kind: str | None = None  # the validator's error type ("missing"...); None: the core's
+    param: str | None = None  # the parameter as sent (a body field's or query's name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class Problem:
     fields: Sequence[FieldError] = ()
     reason: str | None = None  # finer cause, e.g. "expired" for UNAUTHENTICATED
     action: str | None = None  # what was refused, for FORBIDDEN
+    resource: str | None = None  # what was not found, for NOT_FOUND from the core
     headers: dict[str, str] = field(default_factory=dict)
 
 

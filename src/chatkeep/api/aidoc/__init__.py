@@ -6,7 +6,7 @@ Mounted at ``/api/v2/aidoc`` and ``/api/v1/aidoc/folder``; see docs/aidoc.md.
 from fastapi import APIRouter
 
 from chatkeep.api.aidoc import ask, chat, documents, folders, retrieve, sessions
-from chatkeep.api.aidoc.errors import render_aidoc_problem
+from chatkeep.api.aidoc.errors import AidocError, render_aidoc_problem, render_raised
 from chatkeep.api.openapi_errors import AIDOC_ERRORS
 
 PREFIXES = ("/api/v2/aidoc", "/api/v1/aidoc")
@@ -19,4 +19,4 @@ router.include_router(documents.router)
 router.include_router(retrieve.router)
 router.include_router(ask.router)
 
-__all__ = ["PREFIXES", "render_aidoc_problem", "router"]
+__all__ = ["PREFIXES", "AidocError", "render_aidoc_problem", "render_raised", "router"]

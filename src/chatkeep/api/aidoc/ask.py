@@ -19,10 +19,9 @@ from fastapi import APIRouter, Request
 from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId
 from chatkeep.api.aidoc.document_schemas import AskAnswer, AskQuestionRequest
 from chatkeep.api.aidoc.documents import parse_folder_id
-from chatkeep.api.aidoc.errors import AidocError
+from chatkeep.api.aidoc.errors import AidocError, invalid_parameter
 from chatkeep.api.aidoc.route import AidocRoute
 from chatkeep.api.aidoc.schemas import Envelope
-from chatkeep.api.aidoc.translate import invalid_parameter
 from chatkeep.api.deps import DbUnit, app_state
 from chatkeep.api.document_links import document_url
 from chatkeep.core import limits, sessions

@@ -21,10 +21,9 @@ from starlette.responses import Response
 from chatkeep.api.aidoc.answer_items import ChatContext, DocumentUrl
 from chatkeep.api.aidoc.chat_responses import answer_stream, finished_answer
 from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId, records_a_nonce
-from chatkeep.api.aidoc.errors import AidocError
+from chatkeep.api.aidoc.errors import AidocError, invalid_parameter
 from chatkeep.api.aidoc.route import AidocRoute
 from chatkeep.api.aidoc.schemas import AidocModel, ChatItem, Envelope, millis
-from chatkeep.api.aidoc.translate import invalid_parameter
 from chatkeep.api.deps import DbUnit, app_state, reads_only
 from chatkeep.api.document_links import document_url
 from chatkeep.api.sse import MEDIA_TYPE

@@ -26,11 +26,10 @@ from chatkeep.api.aidoc.document_schemas import (
     ParsingResultRequest,
     TaskCreated,
 )
-from chatkeep.api.aidoc.errors import AidocError
+from chatkeep.api.aidoc.errors import AidocError, invalid_parameter
 from chatkeep.api.aidoc.parsing_result import json_content, markdown
 from chatkeep.api.aidoc.route import AidocRoute
 from chatkeep.api.aidoc.schemas import FOLDER_ID_MAX, Envelope
-from chatkeep.api.aidoc.translate import invalid_parameter
 from chatkeep.api.deps import DbUnit, app_state, reads_only
 from chatkeep.api.document_links import document_url
 from chatkeep.core.errors import InvalidArgument, NotFound, TooLarge, UnsupportedFormat

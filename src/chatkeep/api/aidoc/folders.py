@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId, records_a_nonce
+from chatkeep.api.aidoc.errors import invalid_parameter
 from chatkeep.api.aidoc.route import AidocRoute
 from chatkeep.api.aidoc.schemas import AddFolderRequest, ChatFolderItem, Envelope, FolderItem
-from chatkeep.api.aidoc.translate import invalid_parameter
 from chatkeep.api.deps import DbUnit, reads_only
 from chatkeep.core import domains
 from chatkeep.core.types import DomainRecord

@@ -15,10 +15,9 @@ from fastapi import APIRouter, Request
 
 from chatkeep.api.aidoc.deps import AidocPrincipal, RequestId, records_a_nonce
 from chatkeep.api.aidoc.document_schemas import ChunkItem, RetrieveData, RetrieveRequest
-from chatkeep.api.aidoc.errors import AidocError
+from chatkeep.api.aidoc.errors import AidocError, invalid_parameter
 from chatkeep.api.aidoc.route import AidocRoute
 from chatkeep.api.aidoc.schemas import Envelope
-from chatkeep.api.aidoc.translate import invalid_parameter
 from chatkeep.api.deps import DbUnit, reads_only
 from chatkeep.api.document_links import document_url
 from chatkeep.core.errors import NotFound

@@ -1,57 +1,31 @@
-"""The route class of every AI-doc endpoint: one request id, every failure Alibaba-shaped."""
+"""The route class of every AI-doc endpoint: its response carries the request's id.
+
+Failures are not handled here: they propagate out of the route (so its unit of work rolls
+back) to the app's handlers and the dialect's one renderer (errors.py), which stamps the
+same id on the error.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
-from chatkeep.api.aidoc.errors import (
-    REQUEST_ID_HEADER,
-    AidocError,
-    render_aidoc_error,
-    request_id,
-)
-from chatkeep.api.aidoc.signature import AcsAuthError
-from chatkeep.api.aidoc.translate import translate
-from chatkeep.core.errors import ChatkeepError
+from chatkeep.api.aidoc.errors import REQUEST_ID_HEADER, request_id
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class AidocRoute(APIRoute):
-    """Translates failures where the refused action (the route's name) is known.
-
-    A failure is translated inside the handler but *raised* on, out through FastAPI's
-    function-scoped exit stack, so the request's unit of work rolls back and a rejected
-    request changes nothing (not even a signature nonce); only then, outside that stack,
-    is it rendered. Failures outside any route (404, 405, 413, database outages) go
-    through the app's handlers to ``render_aidoc_problem`` instead.
-    """
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Here, around the whole route (an included route's too), not around self.app.
-        try:
-            await super().handle(scope, receive, send)
-        except AidocError as error:
-            await render_aidoc_error(Request(scope), error)(scope, receive, send)
-
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
-        action = f"energy:{self.name}"
 
         async def aidoc_handler(request: Request) -> Response:
             rid = request_id(request)
-            try:
-                response = await handler(request)
-            except (ChatkeepError, RequestValidationError, AcsAuthError) as exc:
-                principal = getattr(request.state, "aidoc_principal", None)
-                raise translate(exc, action, principal) from exc
+            response = await handler(request)
             response.headers[REQUEST_ID_HEADER] = rid
             return response
 

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
+from chatkeep.api.aidoc.errors import AidocError
 from chatkeep.core import access_keys
 from chatkeep.core.clock import utcnow
 from chatkeep.core.errors import Unauthenticated
@@ -39,14 +40,8 @@ REQUIRED_SIGNED = ("host", "x-acs-content-sha256", "x-acs-date", "x-acs-signatur
 _PURGE_ONE_IN = 64  # expired nonces are deleted by about one request in this many
 
 
-class AcsAuthError(Exception):
+class AcsAuthError(AidocError):
     """An authentication failure with Alibaba's own error code and HTTP status."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
