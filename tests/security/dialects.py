@@ -18,16 +18,21 @@ AIDOC = "/api/v2/aidoc/document/chat"
 
 CHAT_STREAM = "/api/v1/qllm/chat-stream"
 
-# Verbs each dialect offers (AI-doc has no session update, delete or append; its Chat
-# joins "ask" once it is served). "ask" answers a question, "answer" reads an answer back.
+# Verbs each dialect offers (AI-doc has no session update, delete or append, and reads an
+# answer back only as a pair of GetChatList). "ask" answers a question, "answer" reads an
+# answer back.
 VERBS = {
     "native": ("create", "list", "read", "update", "delete", "append", "ask", "answer"),
     "aisquare": ("create", "list", "read", "update", "delete", "append", "ask", "answer"),
-    "aidoc": ("create", "list", "read"),
+    "aidoc": ("create", "list", "read", "ask"),
 }
 _REST = {"create": 201, "list": 200, "read": 200, "update": 200, "delete": 204, "append": 201,
          "ask": 200, "answer": 200}  # fmt: skip
-SUCCESS = {"native": _REST, "aisquare": _REST, "aidoc": {"create": 200, "list": 200, "read": 200}}
+SUCCESS = {
+    "native": _REST,
+    "aisquare": _REST,
+    "aidoc": {"create": 200, "list": 200, "read": 200, "ask": 200},
+}
 
 
 def create(h: Harness, c: Cred, form: str, dialect: str, user: str | None, title: str) -> Reply:
@@ -94,8 +99,11 @@ def by_id(
 def ask(
     h: Harness, c: Cred, form: str, dialect: str, ids: tuple[int, uuid.UUID], prompt: str
 ) -> Reply:
-    """Ask in a session: native answers, AISquare's chat stream (both streamed)."""
+    """Ask in a session: native answers, AISquare's chat stream (both streamed), AI-doc's
+    Chat (one JSON ChatItem once the answer is finished)."""
     int_id, uid = ids
+    if dialect == "aidoc":
+        return h.send(c, form, "POST", AIDOC, body={"sessionId": str(uid), "question": prompt})
     if dialect == "native":
         return h.send(c, form, "POST", f"{NATIVE}/{uid}/answers", body={"question": prompt})
     return h.send(c, form, "POST", f"{CHAT_STREAM}/{int_id}/", body={"prompt": prompt})
