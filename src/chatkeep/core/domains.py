@@ -104,13 +104,13 @@ async def delete_domain(
     domain = await _load(uow, principal, domain_id)
     if domain.is_default:
         raise Conflict("The tenant's default domain cannot be deleted.")
-    subtree = _subtree(await rows.all_domains(uow.db, principal.tenant_id), domain_id)
-    if not cascade and await rows.has_sessions(uow.db, subtree):
+    below = subtree(await rows.all_domains(uow.db, principal.tenant_id), domain_id)
+    if not cascade and await rows.has_sessions(uow.db, below):
         raise Conflict(
             "The domain (or a sub-domain) still has sessions; delete with cascade=true "
             "to delete them as well."
         )
-    await rows.delete_domains(uow.db, subtree)
+    await rows.delete_domains(uow.db, below)
 
 
 def to_record(domain: Domain) -> DomainRecord:
@@ -172,7 +172,8 @@ def _check_room_below(ancestry: list[uuid.UUID]) -> None:
         raise InvalidArgument("parent_id", f"domains nest at most {MAX_DEPTH} deep")
 
 
-def _subtree(all_domains: Sequence[Domain], root: uuid.UUID) -> list[uuid.UUID]:
+def subtree(all_domains: Sequence[Domain], root: uuid.UUID) -> list[uuid.UUID]:
+    """``root`` and every domain below it, of the tenant's ``all_domains``."""
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     for d in all_domains:
         children.setdefault(d.parent_id, []).append(d.id)

@@ -21,7 +21,7 @@ from chatkeep.api.aidoc.schemas import Envelope
 from chatkeep.api.deps import DbUnit, reads_only
 from chatkeep.api.document_links import document_url
 from chatkeep.core.errors import NotFound
-from chatkeep.core.knowledge import lookup, retrieval
+from chatkeep.core.knowledge import document_numbers, retrieval
 from chatkeep.core.knowledge.retrieval import RetrievalQuery, RetrievedChunk
 from chatkeep.core.types import Principal
 from chatkeep.core.uow import UnitOfWork
@@ -43,7 +43,7 @@ async def retrieve(
     folders = [_folder_id(raw) for raw in body.folder_ids or []]
     with document_not_found():
         documents = (
-            await lookup.documents_numbered(uow, principal, body.document_ids)
+            await document_numbers.documents_numbered(uow, principal, body.document_ids)
             if body.document_ids
             else None
         )

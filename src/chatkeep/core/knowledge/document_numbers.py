@@ -11,10 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from chatkeep.core.auth import require
+from chatkeep.core.domains import subtree
 from chatkeep.core.errors import InvalidArgument, NotFound
 from chatkeep.core.knowledge.repository import documents as rows
 from chatkeep.core.repository import domains as domain_rows
-from chatkeep.core.types import Principal
+from chatkeep.core.types import Principal, Scope
 from chatkeep.core.uow import UnitOfWork
 
 NUMBER_MAX = 2**63 - 1  # a BIGINT
@@ -41,16 +43,20 @@ async def domain_subtree(
     uow: UnitOfWork, principal: Principal, domain_id: uuid.UUID
 ) -> list[uuid.UUID]:
     """``domain_id`` and every domain below it (empty if the tenant has no such domain)."""
-    children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
-    known = set()
-    for d in await domain_rows.all_domains(uow.db, principal.tenant_id):
-        children.setdefault(d.parent_id, []).append(d.id)
-        known.add(d.id)
-    if domain_id not in known:
+    tree = await domain_rows.all_domains(uow.db, principal.tenant_id)
+    if not any(d.id == domain_id for d in tree):
         return []
-    found, stack = [], [domain_id]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        stack.extend(children.get(node, []))
-    return found
+    return subtree(tree, domain_id)
+
+
+async def documents_numbered(
+    uow: UnitOfWork, principal: Principal, numbers: Sequence[int]
+) -> list[uuid.UUID]:
+    """The UUIDs of the documents ``numbers`` name, in order; NotFound if any is not the
+    tenant's (another tenant's number is answered exactly like an unknown one)."""
+    require(principal, Scope.DOCUMENTS_READ, "retrieve from documents")
+    wanted = list(dict.fromkeys(numbers))
+    found = await rows.placed_by_number(uow.db, principal.tenant_id, wanted)
+    if len(found) != len(wanted):
+        raise NotFound("document")
+    return [found[n][0] for n in wanted]

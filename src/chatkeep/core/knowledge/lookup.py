@@ -1,13 +1,12 @@
-"""Document look-ups the vendor dialects need beyond the native ones.
+"""Document look-ups the vendor dialects need beyond the native ones: a document shown
+with its folder's name; an upload without a folder goes to the tenant's default domain.
+(Documents named by their integer ``number`` are core.knowledge.document_numbers'.)
 
-Alibaba's SDK names documents by their integer ``number`` and shows each with its
-folder's name; an upload without a folder goes to the tenant's default domain.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chatkeep.core.auth import require
@@ -51,16 +50,3 @@ async def document_in_domain(
         raise NotFound("document")
     domain = await domain_rows.get_domain(uow.db, principal.tenant_id, document.domain_id)
     return DocumentInDomain(to_record(document), domain.name if domain else "")
-
-
-async def documents_numbered(
-    uow: UnitOfWork, principal: Principal, numbers: Sequence[int]
-) -> list[uuid.UUID]:
-    """The UUIDs of the documents ``numbers`` name, in order; NotFound if any is not the
-    tenant's (another tenant's number is answered exactly like an unknown one)."""
-    require(principal, Scope.DOCUMENTS_READ, "retrieve from documents")
-    wanted = list(dict.fromkeys(numbers))
-    found = await rows.placed_by_number(uow.db, principal.tenant_id, wanted)
-    if len(found) != len(wanted):
-        raise NotFound("document")
-    return [found[n][0] for n in wanted]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from chatkeep.core.auth import require
+from chatkeep.core.domains import subtree
 from chatkeep.core.errors import InvalidArgument, NotFound
 from chatkeep.core.knowledge import words
 from chatkeep.core.knowledge.repository import chunks as chunk_rows
@@ -100,17 +101,9 @@ async def _domain_scope(
     if domain_id is None:
         return None
     tree = await domain_rows.all_domains(uow.db, principal.tenant_id)
-    children: dict[UUID | None, list[UUID]] = {}
-    for d in tree:
-        children.setdefault(d.parent_id, []).append(d.id)
     if not any(d.id == domain_id for d in tree):
         raise NotFound("domain")
-    found, stack = [], [domain_id]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        stack.extend(children.get(node, []))
-    return found
+    return subtree(tree, domain_id)
 
 
 async def _document_scope(
