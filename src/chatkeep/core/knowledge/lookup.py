@@ -1,7 +1,6 @@
 """Document look-ups the vendor dialects need beyond the native ones: a document shown
 with its folder's name; an upload without a folder goes to the tenant's default domain.
 (Documents named by their integer ``number`` are core.knowledge.document_numbers'.)
-
 """
 
 from __future__ import annotations
