@@ -22,37 +22,46 @@ def frame(event: AnswerEvent) -> bytes:
     return f"id: {event.id}\nevent: {event.type}\ndata: {event.data}\n\n".encode()
 
 
-async def frames(events: AsyncIterator[AnswerEvent], ping_seconds: float) -> AsyncIterator[bytes]:
-    """Each event as a frame; a ``: ping`` comment whenever ``ping_seconds`` pass without one."""
-    pending: asyncio.Task[AnswerEvent] | None = None
+async def with_pings(
+    chunks: AsyncIterator[bytes], ping_seconds: float, *, close: object = None
+) -> AsyncIterator[bytes]:
+    """``chunks``, with a ``: ping`` comment whenever ``ping_seconds`` pass without one
+    (every dialect's stream: a client's read timeout never fires while the model thinks).
+    ``chunks`` and ``close`` (the events under them) are closed however the stream ends."""
+    pending: asyncio.Task[bytes] | None = None
     try:
         while True:
             if pending is None:
-                pending = asyncio.ensure_future(anext(events))
+                pending = asyncio.ensure_future(anext(chunks))
             done, _ = await asyncio.wait({pending}, timeout=ping_seconds)
             if not done:
                 yield PING
                 continue
             try:
-                event = pending.result()
+                chunk = pending.result()
             except StopAsyncIteration:
                 return
             pending = None
-            yield frame(event)
+            yield chunk
     finally:
-        if pending is not None:  # the client went away while an event was awaited
+        if pending is not None:  # the client went away while a chunk was awaited
             pending.cancel()
             with contextlib.suppress(BaseException):
                 await pending
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        for source in (chunks, close):
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
 
-def event_stream(events: AsyncIterator[AnswerEvent], ping_seconds: float) -> StreamingResponse:
+def stream_response(chunks: AsyncIterator[bytes]) -> StreamingResponse:
     return StreamingResponse(
-        frames(events, ping_seconds),
+        chunks,
         media_type=MEDIA_TYPE,
         # No caching, and no proxy buffering (nginx honours X-Accel-Buffering).
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def event_stream(events: AsyncIterator[AnswerEvent], ping_seconds: float) -> StreamingResponse:
+    return stream_response(with_pings((frame(e) async for e in events), ping_seconds, close=events))

@@ -8,8 +8,6 @@ chat_stream_frames), which is what ``Last-Event-ID`` re-attaches after.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -17,7 +15,7 @@ import orjson
 from starlette.responses import StreamingResponse
 
 from chatkeep.api.aisquare.chat_stream_frames import Frame
-from chatkeep.api.sse import MEDIA_TYPE, PING
+from chatkeep.api.sse import stream_response, with_pings
 from chatkeep.core.answering.records import AnswerEvent
 
 log = logging.getLogger("chatkeep.aisquare")
@@ -52,39 +50,7 @@ async def rendered(
             await aclose()
 
 
-async def with_pings(chunks: AsyncIterator[bytes], ping_seconds: float) -> AsyncIterator[bytes]:
-    """``chunks``, with a ``: ping`` comment whenever ``ping_seconds`` pass without one
-    (api/sse.py does the same for native events)."""
-    pending: asyncio.Task[bytes] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(chunks))
-            done, _ = await asyncio.wait({pending}, timeout=ping_seconds)
-            if not done:
-                yield PING
-                continue
-            try:
-                chunk = pending.result()
-            except StopAsyncIteration:
-                return
-            pending = None
-            yield chunk
-    finally:
-        if pending is not None:  # the client went away while a chunk was awaited
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
-        aclose = getattr(chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
 def chat_event_stream(
     events: AsyncIterator[AnswerEvent], render: RenderEvent, answer_id: str, ping_seconds: float
 ) -> StreamingResponse:
-    return StreamingResponse(
-        with_pings(rendered(events, render, answer_id), ping_seconds),
-        media_type=MEDIA_TYPE,
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return stream_response(with_pings(rendered(events, render, answer_id), ping_seconds))
