@@ -22,6 +22,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -43,9 +44,19 @@ log = logging.getLogger("chatkeep.ratelimit")
 
 
 class RateLimiter:
-    def __init__(self, database_url: str, *, limit: int, window_seconds: int) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        limit: int,
+        window_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.limit = limit
         self.window = window_seconds
+        # Wall-clock seconds: windows are shared by every process, so they are aligned to
+        # the epoch, not to a monotonic clock. Injectable so tests pick the window's edge.
+        self.clock = clock
         self._url = async_url(database_url)
         self._engine: AsyncEngine | None = None
         self._ready = asyncio.Lock()
@@ -53,7 +64,7 @@ class RateLimiter:
 
     async def hit(self, credential_id: str) -> None:
         """Count a request; raise ``RateLimited`` once the window's budget is spent."""
-        now = time.time()
+        now = self.clock()
         window_start = int(now // self.window) * self.window
         try:
             engine = await self._engine_ready()
