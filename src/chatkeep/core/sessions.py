@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from chatkeep.core import limits
@@ -64,7 +64,7 @@ async def stream_sessions(
     *,
     limit: int | None = None,
     offset: int = 0,
-) -> AsyncIterator[SessionRecord]:
+) -> AsyncGenerator[SessionRecord, None]:
     """Matching sessions by position, for wire formats paged by offset (or not at all).
 
     The skip never reads rows: a limited page is a deferred join (ids from the order's
