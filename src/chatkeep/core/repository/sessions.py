@@ -144,7 +144,10 @@ def _after_position(
 async def list_sessions(
     db: AsyncSession, stmt: Select[Any], limit: int, offset: int = 0
 ) -> list[Row[Any]]:
-    result = await db.execute(stmt.limit(limit).offset(offset))
+    # Core on the session's connection: the rows are plain columns, and skipping the ORM's
+    # loading layer measured ~10 % less per list (docs/decisions.md, issue 10).
+    conn = await db.connection()
+    result = await conn.execute(stmt.limit(limit).offset(offset))
     return list(result.all())
 
 
