@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, case, delete, func, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.dml import Update
 
 from chatkeep.core.cursor import KeyValue
 from chatkeep.core.models import ChatSession, Domain, User
@@ -258,10 +259,8 @@ async def update_session(db: AsyncSession, session_id: int, values: dict[str, An
     await db.execute(update(S).where(S.id == session_id).values(**values))
 
 
-async def record_message_appended(
-    db: AsyncSession, session_id: int, role: str, now: datetime
-) -> None:
-    """Move the session's activity clocks and counters in the append's own transaction.
+def message_appended(session_id: int, role: str, now: datetime) -> Update:
+    """The UPDATE that moves a session's activity clocks and counters for one new message.
 
     The caller holds the session row, so ``qa_pair_count = 0`` reads the committed state.
     """
@@ -269,7 +268,7 @@ async def record_message_appended(
     opens_pair: ColumnElement[int] | int = 1 if role == "user" else 0
     if role == "assistant":
         opens_pair = case((S.qa_pair_count == 0, 1), else_=0)
-    await db.execute(
+    return (
         update(S)
         .where(S.id == session_id)
         .values(
@@ -281,6 +280,36 @@ async def record_message_appended(
             recent_at=func.coalesce(S.pinned_at, now),
         )
     )
+
+
+async def record_message_appended(
+    db: AsyncSession, session_id: int, role: str, now: datetime
+) -> None:
+    """Move the session's activity clocks and counters in the append's own transaction."""
+    await db.execute(message_appended(session_id, role, now))
+
+
+async def lock_session(
+    db: AsyncSession,
+    tenant_id: int,
+    user_pk: int | None,
+    *,
+    session_uuid: uuid.UUID | None = None,
+    session_id: int | None = None,
+) -> Row[Any] | None:
+    """Hold one session row until commit and return its keys (``id``, ``uuid``,
+    ``user_pk``): all an append needs, in one statement without joins (see find_session
+    for why a lock takes no joins). SQLite write transactions are serial already."""
+    where = [S.tenant_id == tenant_id]
+    if user_pk is not None:
+        where.append(S.user_pk == user_pk)
+    if session_uuid is not None:
+        where.append(S.uuid == session_uuid)
+    if session_id is not None:
+        where.append(S.id == session_id)
+    conn = await db.connection()
+    stmt = select(S.id, S.uuid, S.user_pk).where(*where).with_for_update()
+    return cast("Row[Any] | None", (await conn.execute(stmt)).first())
 
 
 async def delete_session(db: AsyncSession, session_id: int) -> None:
