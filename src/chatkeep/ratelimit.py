@@ -34,7 +34,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from chatkeep.core.errors import RateLimited
 from chatkeep.core.repository import rate_limits
-from chatkeep.db.engine import async_url
+from chatkeep.db.engine import PING_AFTER_IDLE_SECONDS, async_url, ping_when_idle
 
 SIDE_FILE_SUFFIX = "-ratelimit"
 
@@ -111,14 +111,18 @@ class RateLimiter:
 
 def _counter_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(
-            url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=True,
+        counters = create_async_engine(
+            url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8,
             # An upsert takes milliseconds: a store silent for longer is down, and the
             # request goes on uncounted (see hit()) rather than waiting on it.
             pool_timeout=COUNTER_TIMEOUT_SECONDS,
             connect_args={"timeout": COUNTER_TIMEOUT_SECONDS,
                           "command_timeout": COUNTER_TIMEOUT_SECONDS},
         )  # fmt: skip
+        # Not a ping per checkout (a round trip on every request): a dead connection
+        # fails its upsert, which admits the request (fail open) and resets the pool.
+        ping_when_idle(counters, PING_AFTER_IDLE_SECONDS)
+        return counters
     database = url.database
     if database and database != ":memory:":
         url = url.set(database=database + SIDE_FILE_SUFFIX)
