@@ -11,7 +11,17 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -300,16 +310,26 @@ async def lock_session(
     """Hold one session row until commit and return its keys (``id``, ``uuid``,
     ``user_pk``): all an append needs, in one statement without joins (see find_session
     for why a lock takes no joins). SQLite write transactions are serial already."""
-    where = [S.tenant_id == tenant_id]
+    by_id = session_id is not None
+    params: dict[str, Any] = {"tenant_id": tenant_id, "ref": session_id if by_id else session_uuid}
     if user_pk is not None:
-        where.append(S.user_pk == user_pk)
-    if session_uuid is not None:
-        where.append(S.uuid == session_uuid)
-    if session_id is not None:
-        where.append(S.id == session_id)
+        params["user_pk"] = user_pk
     conn = await db.connection()
-    stmt = select(S.id, S.uuid, S.user_pk).where(*where).with_for_update()
-    return cast("Row[Any] | None", (await conn.execute(stmt)).first())
+    stmt = _LOCKS[(by_id, user_pk is not None)]
+    return cast("Row[Any] | None", (await conn.execute(stmt, params)).first())
+
+
+def _lock_statement(by_id: bool, of_user: bool) -> Select[int, uuid.UUID, int]:
+    where = [S.tenant_id == bindparam("tenant_id"),
+             (S.id if by_id else S.uuid) == bindparam("ref")]  # fmt: skip
+    if of_user:
+        where.append(S.user_pk == bindparam("user_pk"))
+    return select(S.id, S.uuid, S.user_pk).where(*where).with_for_update()
+
+
+# Prebuilt, one per shape (as the key check in accounts.py): every append takes one.
+_LOCKS = {(by_id, of_user): _lock_statement(by_id, of_user)
+          for by_id in (True, False) for of_user in (True, False)}  # fmt: skip
 
 
 async def delete_session(db: AsyncSession, session_id: int) -> None:
