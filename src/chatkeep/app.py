@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from chatkeep import __version__
 from chatkeep.api import aidoc, aisquare, health, native
 from chatkeep.api.handlers import install_handlers
-from chatkeep.api.limits import BodySizeLimit
+from chatkeep.api.limits import BodyLimits
 from chatkeep.api.metrics import Metrics
 from chatkeep.api.native.errors import render_native_problem
-from chatkeep.api.observability import RequestObserver, enable_access_log
+from chatkeep.api.observability import enable_access_log
 from chatkeep.api.problems import DialectRouter
+from chatkeep.api.request_layer import RequestLayer
 from chatkeep.core.answering.ports import LLM, Retriever
 from chatkeep.runtime import Runtime, build_answer_engine
 from chatkeep.settings import Settings
@@ -51,18 +52,16 @@ def create_app(
     dialects.register(aisquare.PREFIX, aisquare.render_aisquare_problem)
     install_handlers(app, dialects)
     app.add_exception_handler(aidoc.AidocError, aidoc.render_raised)  # raised in its terms
-    app.add_middleware(
-        BodySizeLimit,
-        max_bytes=settings.max_body_bytes,
-        dialects=dialects,
-        timeout=settings.body_timeout_seconds,
-        upload_max_bytes=settings.documents_max_bytes,
-    )
-    # Added last, so it wraps everything (even 413s and errors the framework renders).
     metrics = Metrics(state.engine)
     if settings.access_log:
         enable_access_log()
-    app.add_middleware(RequestObserver, metrics=metrics, log_requests=settings.access_log)
+    body = BodyLimits(
+        settings.max_body_bytes,
+        dialects,
+        timeout=settings.body_timeout_seconds,
+        upload_max_bytes=settings.documents_max_bytes,
+    )
+    app.add_middleware(RequestLayer, metrics=metrics, log_requests=settings.access_log, body=body)
     app.add_api_route("/metrics", metrics.endpoint, include_in_schema=False)
 
     app.include_router(health.router)

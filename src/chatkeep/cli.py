@@ -7,78 +7,32 @@ a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import socket
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-import orjson
-from sqlalchemy.exc import DBAPIError
 
 from chatkeep.bench.command import bench as bench_command
 from chatkeep.bench.knowledge_command import bench_knowledge as bench_knowledge_command
+from chatkeep.cli_ask import ask as ask_command
+from chatkeep.cli_support import (
+    CommandFailed,
+    emit,
+    load_settings,
+    migrate_schema,
+    run_in_transaction,
+)
 from chatkeep.core import tenants
-from chatkeep.core.errors import ChatkeepError
 from chatkeep.core.types import CredentialKind
 from chatkeep.core.uow import UnitOfWork
-from chatkeep.db.engine import DatabaseURLError, async_url
 from chatkeep.document_cli import document as document_command
 from chatkeep.document_cli import worker as worker_command
-from chatkeep.runtime import Runtime, unit_of_work
 from chatkeep.settings import Settings
-
-T = TypeVar("T")
-
-
-class CommandFailed(click.ClickException):
-    exit_code = 1
-
-
-def _settings() -> Settings:
-    try:
-        settings = Settings()
-        async_url(settings.database_url)
-    except (DatabaseURLError, ValueError) as exc:
-        raise CommandFailed(f"configuration error: {exc}") from None
-    return settings
-
-
-def run_in_transaction(work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run ``work`` in one committed transaction; turn every failure into one clear line."""
-
-    async def main() -> T:
-        state = Runtime.build(_settings())
-        try:
-            async with unit_of_work(state, write=True) as uow:
-                return await work(uow)
-        finally:
-            await state.engine.dispose()
-
-    return _run(main())
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(coro)
-    except ChatkeepError as exc:
-        raise CommandFailed(exc.message) from None
-    except (DBAPIError, OSError) as exc:
-        raise CommandFailed(f"database error: {_one_line(exc)}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
-    click.echo(orjson.dumps(payload).decode() if as_json else human)
-
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
@@ -105,17 +59,8 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    _migrate(_settings())
+    migrate_schema(load_settings())
     click.echo("database is up to date")
-
-
-def _migrate(settings: Settings) -> None:
-    from chatkeep.db.migrate import upgrade_to_head
-
-    try:
-        upgrade_to_head(settings)
-    except (DBAPIError, OSError) as exc:
-        raise CommandFailed(f"cannot migrate the database: {_one_line(exc)}") from None
 
 
 @main.command()
@@ -126,9 +71,9 @@ def serve(host: str, port: int, workers: int) -> None:
     """Migrate if needed, then serve the HTTP API."""
     import uvicorn
 
-    settings = _settings()
+    settings = load_settings()
     _check_port_free(host, port)
-    _migrate(settings)
+    migrate_schema(settings)
     _start_embedded_llm(settings)
     uvicorn.run(
         "chatkeep.app:create_app_from_env",
@@ -319,7 +264,7 @@ def access_key_revoke(access_key_id: str) -> None:
 @json_option
 def login_link(tenant_name: str, user_id: str, base_url: str | None, as_json: bool) -> None:
     """A one-time, short-lived link that signs a browser in to the web UI as USER."""
-    settings = _settings()
+    settings = load_settings()
     payload = _issue_login_link(settings, tenant_name, user_id, base_url or settings.web_base_url)
     emit(as_json, payload, f"{payload['url']}\n(works once, until {payload['expires_at']})")
 
@@ -349,8 +294,8 @@ def demo(host: str, port: int, as_json: bool) -> None:
     """Seed (idempotently) a demo tenant; print a sign-in link and a fresh key for its user."""
     from chatkeep.demo import seed_demo
 
-    settings = _settings()
-    _migrate(settings)
+    settings = load_settings()
+    migrate_schema(settings)
     result = run_in_transaction(seed_demo)
     base, auth = f"http://{host}:{port}", f"-H 'Authorization: Bearer {result.key}'"
     link = _issue_login_link(settings, result.tenant, result.user_id, base)["url"]
@@ -371,8 +316,6 @@ def demo(host: str, port: int, as_json: bool) -> None:
     )
     emit(as_json, payload, human)
 
-
-from chatkeep.cli_ask import ask as ask_command  # noqa: E402 (it imports this module's helpers)
 
 main.add_command(bench_command)
 main.add_command(bench_knowledge_command)

@@ -11,6 +11,7 @@ import uuid
 import click
 import orjson
 
+from chatkeep.cli_support import CommandFailed, emit, load_settings, run
 from chatkeep.core.answering.events import answer_json
 from chatkeep.core.answering.records import AnswerRecord, AskRequest
 from chatkeep.core.tenants import operator_as_user
@@ -36,17 +37,13 @@ def ask(
     as_json: bool,
 ) -> None:
     """Ask QUESTION in session SESSION_ID; print the answer as it is generated."""
-    # Imported here: `python -m chatkeep.cli` runs that module as __main__, and a top-level
-    # import of it from here would load a second, half-initialised copy.
-    from chatkeep.cli import CommandFailed, _run, _settings, emit
-
     try:
-        settings = ensure_llm_base_url(_settings())
+        settings = ensure_llm_base_url(load_settings())
     except LocalModelUnavailable as exc:
         raise CommandFailed(f"no LLM: {exc}; set CHATKEEP_LLM_BASE_URL") from None
     request = AskRequest(session_id=session_id, question=question,
                          document_ids=list(document_ids) or None)  # fmt: skip
-    answer = _run(_ask(settings, tenant_name, user_id, request, echo=not as_json))
+    answer = run(_ask(settings, tenant_name, user_id, request, echo=not as_json))
     if answer.status not in ("complete", "cancelled"):
         raise CommandFailed(f"the answer {answer.status}: {answer.error}")
     cited = [r for r in answer.references if r.get("cited")]

@@ -11,6 +11,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
+from chatkeep import cli_support as cli
 from chatkeep.core import tenants
 from chatkeep.core.errors import NotFound
 from chatkeep.core.knowledge import documents
@@ -19,12 +20,6 @@ from chatkeep.core.repository import domains as domain_rows
 from chatkeep.core.types import Principal
 from chatkeep.core.uow import UnitOfWork
 from chatkeep.runtime import Runtime, unit_of_work
-
-
-def _cli() -> Any:
-    from chatkeep import cli  # cli.py registers these commands: import it lazily
-
-    return cli
 
 
 @click.group()
@@ -42,9 +37,8 @@ def document_add(
     tenant_name: str, domain_ref: str, wait: bool, files: tuple[str, ...], as_json: bool
 ) -> None:
     """Add FILE... to a domain (the same bytes twice are stored once)."""
-    cli = _cli()
-    runtime = Runtime.build(cli._settings())
-    results = cli._run(_add_all(runtime, tenant_name, domain_ref, [Path(f) for f in files], wait))
+    runtime = Runtime.build(cli.load_settings())
+    results = cli.run(_add_all(runtime, tenant_name, domain_ref, [Path(f) for f in files], wait))
     payload = {"documents": [_payload(r, created) | {"file": f} for f, r, created in results]}
     human = "\n".join(
         f"{'added' if created else 'exists'} {r.name} ({r.id}, #{r.number}): {r.status}"
@@ -60,7 +54,6 @@ def document_add(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def document_list(tenant_name: str, domain_ref: str, as_json: bool) -> None:
     """A domain's documents, oldest first (the first 100)."""
-    cli = _cli()
 
     async def work(uow: UnitOfWork) -> list[DocumentRecord]:
         operator = await _operator(uow, tenant_name)
@@ -77,11 +70,10 @@ def document_list(tenant_name: str, domain_ref: str, as_json: bool) -> None:
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64))
 def worker(concurrency: int) -> None:
     """Run ingestion workers until stopped (as many processes and hosts as needed)."""
-    cli = _cli()
-    settings = cli._settings()
-    cli._migrate(settings)
+    settings = cli.load_settings()
+    cli.migrate_schema(settings)
     click.echo(f"ingestion: {concurrency} worker(s) running; Ctrl-C to stop", err=True)
-    cli._run(_work_until_signalled(Runtime.build(settings), concurrency))
+    cli.run(_work_until_signalled(Runtime.build(settings), concurrency))
 
 
 async def _work_until_signalled(runtime: Runtime, concurrency: int) -> None:

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -33,7 +34,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from chatkeep.core.errors import RateLimited
 from chatkeep.core.repository import rate_limits
-from chatkeep.db.engine import async_url
+from chatkeep.db.engine import PING_AFTER_IDLE_SECONDS, async_url, ping_when_idle
 
 SIDE_FILE_SUFFIX = "-ratelimit"
 
@@ -43,9 +44,19 @@ log = logging.getLogger("chatkeep.ratelimit")
 
 
 class RateLimiter:
-    def __init__(self, database_url: str, *, limit: int, window_seconds: int) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        limit: int,
+        window_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.limit = limit
         self.window = window_seconds
+        # Wall-clock seconds: windows are shared by every process, so they are aligned to
+        # the epoch, not to a monotonic clock. Injectable so tests pick the window's edge.
+        self.clock = clock
         self._url = async_url(database_url)
         self._engine: AsyncEngine | None = None
         self._ready = asyncio.Lock()
@@ -53,7 +64,7 @@ class RateLimiter:
 
     async def hit(self, credential_id: str) -> None:
         """Count a request; raise ``RateLimited`` once the window's budget is spent."""
-        now = time.time()
+        now = self.clock()
         window_start = int(now // self.window) * self.window
         try:
             engine = await self._engine_ready()
@@ -100,14 +111,18 @@ class RateLimiter:
 
 def _counter_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(
-            url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=True,
+        counters = create_async_engine(
+            url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8,
             # An upsert takes milliseconds: a store silent for longer is down, and the
             # request goes on uncounted (see hit()) rather than waiting on it.
             pool_timeout=COUNTER_TIMEOUT_SECONDS,
             connect_args={"timeout": COUNTER_TIMEOUT_SECONDS,
                           "command_timeout": COUNTER_TIMEOUT_SECONDS},
         )  # fmt: skip
+        # Not a ping per checkout (a round trip on every request): a dead connection
+        # fails its upsert, which admits the request (fail open) and resets the pool.
+        ping_when_idle(counters, PING_AFTER_IDLE_SECONDS)
+        return counters
     database = url.database
     if database and database != ":memory:":
         url = url.set(database=database + SIDE_FILE_SUFFIX)

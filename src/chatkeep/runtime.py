@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from chatkeep.core.access_keys import AccessKeyCipher
+from chatkeep.core.access_key_cipher import AccessKeyCipher
 from chatkeep.core.answering.lifecycle import AnswerEngine
 from chatkeep.core.answering.ports import LLM, Retriever
 from chatkeep.core.answering.records import AnswerConfig

@@ -28,7 +28,10 @@ from tests.factories import World
 pytestmark = pytest.mark.anyio
 
 BUDGET = 5
-WINDOW = 3600  # long, so a burst never straddles two windows (each has its own budget)
+WINDOW = 3600
+# The limiters' clocks are pinned mid-window (a past one), so no burst ever straddles two
+# windows (each has its own budget) whatever the time the suite runs at.
+MID_WINDOW = 1_700_000_000 // WINDOW * WINDOW + WINDOW / 2
 NATIVE = "/v1/sessions"
 AISQUARE = "/api/v1/qllm/chat-sessions/"
 
@@ -44,9 +47,9 @@ async def limited(
             update={"rate_limit_requests": BUDGET, "rate_limit_window_seconds": WINDOW}
         )
     )
-    if time.time() % WINDOW > WINDOW - 5:  # too close to a window's end: start the next
-        await asyncio.sleep(WINDOW - time.time() % WINDOW + 0.01)
     state: Runtime = small_budget.state.chatkeep
+    assert state.rate_limiter is not None
+    state.rate_limiter.clock = lambda: MID_WINDOW
     transport = httpx.ASGITransport(app=small_budget, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://chatkeep.test") as c:
@@ -154,22 +157,33 @@ async def test_all_dialects_share_one_budget(limited: tuple[httpx.AsyncClient, W
     assert (await client.get(AISQUARE, headers=key.headers)).status_code == 429
 
 
+class SteppedClock:
+    """A clock that moves only when the test says."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_a_new_window_restores_the_budget_and_idle_counters_are_pruned(
     settings: Settings,
 ) -> None:
     app = create_app(settings)
     state: Runtime = app.state.chatkeep
-    limiter = RateLimiter(settings.database_url, limit=2, window_seconds=1)
+    clock = SteppedClock(1_000.5)
+    limiter = RateLimiter(settings.database_url, limit=2, window_seconds=1, clock=clock)
     limiter.dispose_with(state.engine)
     try:
         for _ in range(2):
             await limiter.hit("cred-a")
-        with pytest.raises(Exception, match="Too many requests"):
+        with pytest.raises(RateLimited):
             await limiter.hit("cred-a")
-        await asyncio.sleep(1.05 - time.time() % 1)  # into the next one-second window
+        clock.now = 1_001.5  # the next one-second window
         await limiter.hit("cred-a")  # a fresh window: admitted again
         await limiter.hit("cred-idle")
-        await asyncio.sleep(2.05 - time.time() % 1)  # two windows later
+        clock.now = 1_003.5  # two windows later
         await limiter.hit("cred-a")  # this process's first hit of the window prunes
         engine = await limiter._engine_ready()
         async with engine.connect() as conn:
@@ -182,11 +196,35 @@ async def test_a_new_window_restores_the_budget_and_idle_counters_are_pruned(
         await state.engine.dispose()
 
 
+async def test_the_last_instant_of_a_window_and_the_first_of_the_next_count_apart(
+    settings: Settings,
+) -> None:
+    app = create_app(settings)
+    state: Runtime = app.state.chatkeep
+    clock = SteppedClock(2 * WINDOW - 0.001)
+    limiter = RateLimiter(settings.database_url, limit=1, window_seconds=WINDOW, clock=clock)
+    limiter.dispose_with(state.engine)
+    try:
+        await limiter.hit("cred-edge")
+        with pytest.raises(RateLimited) as refused:
+            await limiter.hit("cred-edge")
+        assert refused.value.retry_after == 1  # never 0: the window ends within a second
+        clock.now = 2 * WINDOW  # the next window starts exactly here
+        await limiter.hit("cred-edge")
+        with pytest.raises(RateLimited) as refused:
+            await limiter.hit("cred-edge")
+        assert refused.value.retry_after == WINDOW
+    finally:
+        await state.engine.dispose()
+
+
 def _admitted_in_this_process(database_url: str, credential: str, attempts: int) -> int:
     """Run in a child process: ``attempts`` concurrent hits; how many were admitted."""
 
     async def main() -> int:
-        limiter = RateLimiter(database_url, limit=BUDGET, window_seconds=WINDOW)
+        limiter = RateLimiter(
+            database_url, limit=BUDGET, window_seconds=WINDOW, clock=lambda: MID_WINDOW
+        )
         results = await asyncio.gather(
             *(limiter.hit(credential) for _ in range(attempts)), return_exceptions=True
         )
@@ -200,8 +238,6 @@ def _admitted_in_this_process(database_url: str, credential: str, attempts: int)
 
 def test_counts_are_exact_across_processes(database_url: str) -> None:
     """Two OS processes spending one credential's budget through one shared store."""
-    while time.time() % WINDOW > WINDOW - 5:
-        time.sleep(1)
     credential = f"cross-process-{time.time_ns()}"
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:

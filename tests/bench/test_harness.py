@@ -45,6 +45,10 @@ def test_each_scenario_is_measured_against_its_floors(results: Path) -> None:
     writes = run["scenarios"]["writes"]["throughput_pass"]
     assert writes["by_kind"]["append"]["count"] > 0
     assert set(writes["statuses"]) == {"201"}  # creates and appends alike
+    floor = run["scenarios"]["writes"]["append_floor"]
+    assert floor["appends_per_s"] > 0 and floor["latency"]["count"] > 0
+    two = run["two_workers"]["scenarios"]["aisquare_list"]  # the only one of its two here
+    assert two["ok"] > 0 and two["errors"] == 0
     assert run["loadgen_ceiling"]["requests_per_s"] > 0
     assert run["stream"]["runs"][0]["status"] == "200"
     assert run["stream"]["bytes"] > 0
@@ -60,7 +64,7 @@ def test_reports_state_every_target_and_the_plot_is_drawn(results: Path) -> None
     report = (results / "sqlite-400.md").read_text()
     assert "| scenario | req/s (c=4)" in report
     assert "turned off for the benchmark" in report
-    for verdict in ("**n/a**", "name filter p99"):
+    for verdict in ("**n/a**", "name filter p99", "of the database floor", "two workers, c=16"):
         assert verdict in report
     summary = json.loads((results / "summary-sqlite.json").read_text())
     assert summary["sizes"] == ["400"]

@@ -62,3 +62,36 @@ def test_flat_scaling_needs_10k_and_1m_and_compares_their_p99() -> None:
     assert flat[target.format(1000000)] == "PASS"
     assert steep[target.format(1000000)] == "MISS"
     assert partial[target.format(100000)] == "n/a"
+
+
+def _writes(appends: float, floor: float | None) -> dict[str, Any]:
+    throughput = {**_pass(5, 9), "by_kind": {"append": {"per_s": appends}}}
+    return {
+        "page_one": False, "writes": True, "notes": [], "throughput_pass": throughput,
+        "append_floor": None if floor is None else {"appends_per_s": floor},
+    }  # fmt: skip
+
+
+def test_appends_are_judged_against_the_database_floor_and_sqlites_own_target() -> None:
+    pg = _run(10_000, 5_000, list_p99=10.0, deep_p99=20.0)
+    pg["scenarios"]["writes"] = _writes(1_100, floor=2_500)
+    lite = {**pg, "backend": "sqlite", "scenarios": {"writes": _writes(450, floor=3_000)}}
+    unmeasured = {**pg, "scenarios": {"writes": _writes(1_100, floor=None)}}
+    floor_target = "appends ≥ 40% of the database floor (the bare transaction)"
+    assert _verdicts(judge_run(pg))[floor_target] == "PASS"  # 44 %
+    assert _verdicts(judge_run(pg))["≥ 1,000 durable message appends/s (PostgreSQL)"] == "PASS"
+    assert _verdicts(judge_run(lite))[floor_target] == "MISS"  # 15 %
+    assert _verdicts(judge_run(lite))["≥ 400 durable message appends/s (SQLite)"] == "PASS"
+    assert _verdicts(judge_run(unmeasured))[floor_target] == "n/a"
+
+
+def test_the_two_worker_targets_are_judged_on_the_100k_set_only() -> None:
+    passes = {"aisquare_list": _pass(5, 9, rps=1_900), "aidoc_list_heavy": _pass(5, 9, rps=2_000)}
+    full = {**_run(100_000, 50_000, 10.0, 20.0), "two_workers": {"scenarios": passes}}
+    small = {**_run(10_000, 5_000, 10.0, 20.0), "two_workers": {"scenarios": passes}}
+    verdicts = _verdicts(judge_run(full))
+    assert verdicts["two workers, c=16: ≥ 1,800 req/s (`aisquare_list`)"] == "PASS"
+    assert verdicts["two workers, c=16: ≥ 2,100 req/s (`aidoc_list_heavy`)"] == "MISS"
+    assert (
+        _verdicts(judge_run(small))["two workers, c=16: ≥ 1,800 req/s (`aisquare_list`)"] == "n/a"
+    )

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from chatkeep.core import access_keys
-from chatkeep.core.access_keys import AccessKeyCipher
+from chatkeep.core.access_key_cipher import AccessKeyCipher
 from chatkeep.core.clock import utcnow
 from chatkeep.core.errors import InvalidArgument, NotFound, Unauthenticated
 from chatkeep.core.models import AccessKey, AccessKeyNonce

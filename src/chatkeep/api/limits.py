@@ -14,7 +14,8 @@ import re
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope
 
 from chatkeep.api.problems import DialectRouter, Problem, ProblemKind
 
@@ -39,49 +40,51 @@ class BodyTooSlow(HTTPException):
         )
 
 
-class BodySizeLimit:
+class BodyLimits:
+    """The limits one request's body is held to; applied by the request layer."""
+
     def __init__(
         self,
-        app: ASGIApp,
         max_bytes: int,
         dialects: DialectRouter,
         timeout: float = 30.0,
         upload_max_bytes: int | None = None,
     ) -> None:
-        self.app = app
         self.max_bytes = max_bytes
         self.upload_max_bytes = upload_max_bytes
         self.dialects = dialects
         self.timeout = timeout
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        max_bytes = self._limit(scope)
-        declared = dict(scope.get("headers", ())).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > max_bytes:
-            problem = Problem(
-                ProblemKind.TOO_LARGE, BodyTooLarge(max_bytes).detail, 413, headers=CLOSE
-            )
-            response = self.dialects.render(Request(scope), problem)
-            await response(scope, receive, send)
-            return
+    def refusal(self, scope: Scope, max_bytes: int) -> Response | None:
+        """The 413 for a declared ``Content-Length`` over the limit, before anything runs."""
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > max_bytes:
+                    problem = Problem(
+                        ProblemKind.TOO_LARGE, BodyTooLarge(max_bytes).detail, 413, headers=CLOSE
+                    )
+                    return self.dialects.render(Request(scope), problem)
+                break
+        return None
+
+    def limited(self, receive: Receive, max_bytes: int) -> Receive:
+        """``receive``, cut off once the body passes ``max_bytes`` or its time runs out."""
         seen = 0
         complete = False
         deadline: float | None = None
+        timeout = self.timeout
 
         async def limited_receive() -> Message:
             nonlocal seen, complete, deadline
             if complete:  # later calls only wait for a disconnect (e.g. while streaming)
                 return await receive()
             loop = asyncio.get_running_loop()
-            deadline = deadline or loop.time() + self.timeout
+            deadline = deadline or loop.time() + timeout
             try:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                raise BodyTooSlow(self.timeout) from None
+                raise BodyTooSlow(timeout) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > max_bytes:
@@ -89,13 +92,13 @@ class BodySizeLimit:
                 complete = not message.get("more_body", False)
             return message
 
-        await self.app(scope, limited_receive, send)
+        return limited_receive
 
-    def _limit(self, scope: Scope) -> int:
+    def limit_for(self, scope: Scope) -> int:
         if (
             self.upload_max_bytes is not None
-            and scope.get("method") == "POST"
-            and UPLOAD_PATH.match(scope.get("path", ""))
+            and scope["method"] == "POST"
+            and UPLOAD_PATH.match(scope["path"])
         ):
             return max(self.max_bytes, self.upload_max_bytes + MULTIPART_OVERHEAD)
         return self.max_bytes

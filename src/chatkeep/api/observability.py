@@ -11,16 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from chatkeep.api.aidoc.errors import REQUEST_ID_HEADER
-from chatkeep.api.metrics import Metrics
 
 access_log = logging.getLogger("chatkeep.access")
 UNMATCHED = "<unmatched>"  # one label for every unknown path: no cardinality explosion
@@ -33,39 +31,6 @@ def enable_access_log() -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         access_log.addHandler(handler)
     access_log.setLevel(logging.INFO)
-
-
-class RequestObserver:
-    """Outermost middleware, so refusals made by other middleware are seen too."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics, *, log_requests: bool) -> None:
-        self.app = app
-        self.metrics = metrics
-        self.log_requests = log_requests
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # if the app dies before answering, the server sends a 500
-        request_id = ""
-
-        async def observed_send(message: Message) -> None:
-            nonlocal status, request_id
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                request_id = _request_id(message)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observed_send)
-        finally:
-            seconds = time.perf_counter() - started
-            route = route_template(scope)
-            self.metrics.observe(scope["method"], route, status, seconds)
-            if self.log_requests:
-                _log(scope, route, status, seconds, request_id)
 
 
 def route_template(scope: Scope) -> str:
@@ -85,7 +50,7 @@ def route_template(scope: Scope) -> str:
     return prefix + relative
 
 
-def _request_id(message: Message) -> str:
+def request_id(message: Message) -> str:
     headers: list[tuple[bytes, bytes]] = message.setdefault("headers", [])
     for name, value in headers:
         if name.lower() == REQUEST_ID_HEADER.encode():
@@ -95,7 +60,7 @@ def _request_id(message: Message) -> str:
     return rid
 
 
-def _log(scope: Scope, route: str, status: int, seconds: float, request_id: str) -> None:
+def log_request(scope: Scope, route: str, status: int, seconds: float, request_id: str) -> None:
     state: dict[str, Any] = scope.get("state", {})
     line = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),

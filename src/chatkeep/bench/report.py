@@ -109,8 +109,39 @@ def run_markdown(result: dict[str, Any]) -> str:
         lines.append(f"* `writes`: req/s is message appends/s; its latencies are from the "
                      f"c={cfg['concurrency']} pass (creates and appends together), one writer "
                      "user per connection")  # fmt: skip
+    lines += _extra_passes(result)
     lines += ["", "## Targets (this run)", "", *targets.markdown(targets.judge_run(result)), ""]
     return "\n".join(lines)
+
+
+def _extra_passes(result: dict[str, Any]) -> list[str]:
+    """The appends' database floor and the two-worker pass, where the run has them."""
+    lines: list[str] = []
+    floor = (result["scenarios"].get("writes") or {}).get("append_floor")
+    if floor:
+        lat = floor["latency"]
+        lines += [
+            "",
+            "Appends' database floor (the append transaction straight through the driver, "
+            f"c={floor['concurrency']}, durable): {_num(floor['appends_per_s'])} appends/s, "
+            f"p50 {_ms(lat['p50_ms'])} ms, p99 {_ms(lat['p99_ms'])} ms.",
+        ]
+    two = result.get("two_workers") or {}
+    if two.get("scenarios"):
+        lines += [
+            "",
+            f"Two workers (`chatkeep serve --workers 2`, nothing pinned, c={two['concurrency']}):",
+            "",
+            "| scenario | req/s | p50 ms | p99 ms | errors |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, s in two["scenarios"].items():
+            lat = s["latency"]
+            lines.append(
+                f"| {s['title']} (`{name}`) | {_num(s['requests_per_s'])} "
+                f"| {_ms(lat['p50_ms'])} | {_ms(lat['p99_ms'])} | {s['errors']} |"
+            )
+    return lines
 
 
 def write_summary(results_dir: Path, backend: str) -> list[Path]:

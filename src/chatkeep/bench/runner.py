@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from chatkeep.bench import measure, scenarios, sqlfloor
+from chatkeep.bench.appendfloor import measure_append_floor
 from chatkeep.bench.database import BenchDatabase, bench_database
 from chatkeep.bench.dataset import NAME_QUERY, parse_size, plan_dataset, size_label
 from chatkeep.bench.load import LoadedDataset, load_dataset
@@ -37,6 +38,10 @@ from chatkeep.db.migrate import upgrade_to_head
 from chatkeep.settings import Settings
 
 Say = Callable[[str], None]
+
+# The two-worker pass: the scenarios its targets name, at the concurrency they name.
+TWO_WORKER_SCENARIOS = ("aisquare_list", "aidoc_list_heavy")
+TWO_WORKER_CONCURRENCY = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,12 @@ def run_size(options: BenchOptions, size: str, say: Say) -> dict[str, Any]:
         say(f"[{db.backend} {label}] streamed AISquare list of the heavy user")
         stream = measure.measure_stream(srv, data.keys["heavy-0"], scenarios.AISQUARE_LIST)
         server_pinned = srv.pinned
+    if "writes" in results:
+        say(f"[{db.backend} {label}] appends' database floor (the bare transaction)")
+        results["writes"]["append_floor"] = measure_append_floor(
+            db.url, options.concurrency, options.warmup, options.duration
+        )
+    two_workers = _run_two_workers(data, env, work, chosen, options, say)
     responses = work / "responses.json"
     responses.write_text(json.dumps(captured))
     _run_floor(responses, env, chosen, results, options, say)
@@ -89,6 +100,7 @@ def run_size(options: BenchOptions, size: str, say: Say) -> dict[str, Any]:
                     "name_query": NAME_QUERY},
         "settings": _settings_note(options, server_pinned),
         "loadgen_ceiling": ceiling, "stream": stream, "scenarios": results,
+        "two_workers": two_workers,
     }  # fmt: skip
 
 
@@ -141,6 +153,31 @@ def _run_chatkeep(
         )  # fmt: skip
         results[scenario.name] = entry
     return results, captured
+
+
+def _run_two_workers(
+    data: LoadedDataset, env: dict[str, str], work: Path, chosen: list[Scenario],
+    options: BenchOptions, say: Say,
+) -> dict[str, Any]:  # fmt: skip
+    """``chatkeep serve --workers 2`` on both CPUs, ``TWO_WORKER_CONCURRENCY`` connections:
+    the deployment the two-worker targets speak of. Nothing is pinned (the workers and the
+    load generator share the two CPUs), so no server CPU per request is reported."""
+    picked = [s for s in chosen if s.name in TWO_WORKER_SCENARIOS]
+    if not picked:
+        return {}
+    port = free_port()
+    command = [*chatkeep_command(port), "--workers", "2"]
+    out: dict[str, Any] = {"concurrency": TWO_WORKER_CONCURRENCY, "scenarios": {}}
+    with running(command, port, env, work / "server-2-workers.log", pin=False) as srv:
+        for scenario in picked:
+            say(f"  two workers, c={TWO_WORKER_CONCURRENCY}: {scenario.title}")
+            result = measure.run_loadgen(
+                srv, scenario.requests, concurrency=TWO_WORKER_CONCURRENCY,
+                warmup=options.warmup, duration=options.duration, pin=False,
+            )  # fmt: skip
+            result.pop("server", None)  # the master's CPU only: not the workers'
+            out["scenarios"][scenario.name] = {"title": scenario.title, **result}
+    return out
 
 
 def _capture_scenario(client: httpx.Client, scenario: Scenario) -> list[dict[str, Any]]:

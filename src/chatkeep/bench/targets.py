@@ -17,6 +17,10 @@ APPENDS_PER_S = 1_000
 STREAM_RSS_MB = 50.0
 STREAM_TTFB_MS = 100.0
 FULL_HEAVY = 100_000  # the targets speak of a user with 100,000 sessions
+APPEND_FLOOR_SHARE = 0.40
+SQLITE_APPENDS_PER_S = 400
+TWO_WORKER_SIZE = 100_000  # the two-worker targets are stated on the 100k set
+TWO_WORKER_RPS = {"aisquare_list": 1_800, "aidoc_list_heavy": 2_100}
 
 Verdict = dict[str, str]
 
@@ -88,11 +92,8 @@ def judge_run(result: dict[str, Any]) -> list[Verdict]:
                 f"{row['rps']:,.0f} / {row['floor_rps']:,.0f} req/s = {ratio:.0%}",
             ))  # fmt: skip
     if "writes" in sc:
-        appends = figures(sc["writes"])["rps"]
-        pg = result["backend"] == "postgresql"
-        figure = f"{appends:,.0f}/s" + ("" if pg else " (the target is for PostgreSQL)")
-        target = f"≥ {APPENDS_PER_S:,} durable message appends/s (PostgreSQL)"
-        out.append(_verdict(target, appends >= APPENDS_PER_S if pg else None, figure))
+        out += _judge_writes(sc["writes"], result["backend"] == "postgresql")
+    out += _judge_two_workers(result)
     stream = result["stream"]
     suffix = "" if full else f" (heavy user has {data['heavy_sessions']:,})"
     out.append(_verdict(f"streamed heavy list: RSS growth < {STREAM_RSS_MB:g} MB",
@@ -101,6 +102,39 @@ def judge_run(result: dict[str, Any]) -> list[Verdict]:
     out.append(_verdict(f"streamed heavy list: first byte < {STREAM_TTFB_MS:g} ms",
                         stream["ttfb_ms_max"] < STREAM_TTFB_MS if full else None,
                         f"{stream['ttfb_ms_max']} ms{suffix}"))  # fmt: skip
+    return out
+
+
+def _judge_writes(writes: dict[str, Any], pg: bool) -> list[Verdict]:
+    appends = figures(writes)["rps"]
+    figure = f"{appends:,.0f}/s" + ("" if pg else " (the target is for PostgreSQL)")
+    out = [_verdict(f"≥ {APPENDS_PER_S:,} durable message appends/s (PostgreSQL)",
+                    appends >= APPENDS_PER_S if pg else None, figure)]  # fmt: skip
+    if not pg:
+        out.append(_verdict(f"≥ {SQLITE_APPENDS_PER_S} durable message appends/s (SQLite)",
+                            appends >= SQLITE_APPENDS_PER_S, f"{appends:,.0f}/s"))  # fmt: skip
+    floor = (writes.get("append_floor") or {}).get("appends_per_s")
+    out.append(_verdict(
+        f"appends ≥ {APPEND_FLOOR_SHARE:.0%} of the database floor (the bare transaction)",
+        appends >= APPEND_FLOOR_SHARE * floor if floor else None,
+        f"{appends:,.0f} / {floor:,.0f} appends/s = {appends / floor:.0%}" if floor else "-",
+    ))  # fmt: skip
+    return out
+
+
+def _judge_two_workers(result: dict[str, Any]) -> list[Verdict]:
+    passes = (result.get("two_workers") or {}).get("scenarios", {})
+    full = result["sessions"] == TWO_WORKER_SIZE
+    out = []
+    for name, goal in TWO_WORKER_RPS.items():
+        if name not in passes:
+            continue
+        rps = passes[name]["requests_per_s"]
+        suffix = "" if full else f" (judged on the 100k set; this is {result['size']})"
+        out.append(_verdict(
+            f"two workers, c=16: ≥ {goal:,} req/s (`{name}`)",
+            rps >= goal if full else None, f"{rps:,.0f} req/s{suffix}",
+        ))  # fmt: skip
     return out
 
 

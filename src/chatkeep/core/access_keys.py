@@ -9,21 +9,16 @@ signature is checked; it is never logged.
 
 from __future__ import annotations
 
-import os
 import secrets
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from chatkeep.core.access_key_cipher import AccessKeyCipher
 from chatkeep.core.auth import credential_principal, parse_scopes, validate_user_id
 from chatkeep.core.clock import utcnow
-from chatkeep.core.errors import NotFound, Unauthenticated
+from chatkeep.core.errors import NotFound
 from chatkeep.core.models import AccessKey
 from chatkeep.core.repository import access_keys, accounts
 from chatkeep.core.tenants import tenant_named
@@ -34,43 +29,9 @@ ACCESS_KEY_ID_PREFIX = "CKAK"
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _ID_RANDOM_LEN = 20  # the id is public; this only keeps it unguessable and unique
 _SECRET_LEN = 30  # Alibaba's own secret length: ~178 bits from 62 symbols
-_CIPHER_VERSION = b"\x01"
-_GCM_NONCE_LEN = 12
 # Nonces are purged this long after their window closes, so a worker whose clock runs a
 # little behind the purging one still finds the row of a replay it would accept.
 _PURGE_GRACE = timedelta(minutes=5)
-
-
-class AccessKeyCipher:
-    """Encrypts access-key secrets at rest under a key derived from the server key."""
-
-    def __init__(self, server_key: bytes) -> None:
-        derived = HKDF(
-            algorithm=hashes.SHA256(),
-            length=32,
-            salt=None,
-            info=b"chatkeep access-key secrets v1",
-        ).derive(server_key)
-        self._aead = AESGCM(derived)
-
-    def encrypt(self, access_key_id: str, secret: str) -> bytes:
-        nonce = os.urandom(_GCM_NONCE_LEN)
-        sealed = self._aead.encrypt(nonce, secret.encode(), access_key_id.encode())
-        return _CIPHER_VERSION + nonce + sealed
-
-    def decrypt(self, access_key_id: str, blob: bytes) -> str:
-        """The secret; Unauthenticated if the blob was sealed under another server key."""
-        version, nonce = blob[:1], blob[1 : 1 + _GCM_NONCE_LEN]
-        try:
-            if version != _CIPHER_VERSION:
-                raise InvalidTag
-            plain = self._aead.decrypt(nonce, blob[1 + _GCM_NONCE_LEN :], access_key_id.encode())
-        except InvalidTag:
-            raise Unauthenticated(
-                "This access key was issued under a different server key; issue a new one.",
-                reason="unreadable",
-            ) from None
-        return plain.decode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,16 +59,16 @@ async def authenticate_api_key(uow: UnitOfWork, presented: str) -> Principal:
     if not presented.startswith(KEY_PREFIX) or len(presented) < len(KEY_PREFIX) + _LOOKUP_LEN:
         raise Unauthenticated("Invalid API key.", reason="invalid")
     lookup = presented[len(KEY_PREFIX) : len(KEY_PREFIX) + _LOOKUP_LEN]
-    found = await accounts.find_api_key(uow.db, lookup)
-    if found is None or not hmac.compare_digest(found[0].secret_hash, hash_key(presented)):
+    key = await accounts.find_api_key(uow.db, lookup)
+    if key is None or not hmac.compare_digest(key.secret_hash, hash_key(presented)):
         raise Unauthenticated("Invalid API key.", reason="invalid")
-    key, tenant_name, user_id = found
     if key.revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.", reason="revoked")
     if key.expires_at is not None and key.expires_at <= utcnow():
         raise Unauthenticated("This API key has expired.", reason="expired")
     return Principal(
-        tenant_id=key.tenant_id, tenant_name=tenant_name, user_pk=key.user_pk, user_id=user_id,
+        tenant_id=key.tenant_id, tenant_name=key.tenant_name, user_pk=key.user_pk,
+        user_id=key.user_id,
         kind=CredentialKind(key.kind), scopes=frozenset(key.scopes),
         credential_id=str(key.id), credential_expires_at=key.expires_at,
     )  # fmt: skip

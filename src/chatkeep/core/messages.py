@@ -14,8 +14,7 @@ from chatkeep.core.cursor import fingerprint
 from chatkeep.core.errors import IdempotencyMismatch, InvalidArgument
 from chatkeep.core.models import IDEMPOTENCY_KEY_MAX, MESSAGE_ROLES, Message
 from chatkeep.core.repository import messages as rows
-from chatkeep.core.repository import sessions as session_rows
-from chatkeep.core.sessions import SessionRef, load_session
+from chatkeep.core.sessions import SessionRef, load_session, lock_session
 from chatkeep.core.types import (
     AppendResult,
     MessageListQuery,
@@ -67,17 +66,17 @@ async def append_message(
     _validate(uow, new)
     # Lock before reading the clock: appends then commit in timestamp order, so
     # last_message_at never moves backwards and message ids follow created_at.
-    session = await load_session(uow, principal, ref, user_id, lock=True)
+    session = await lock_session(uow, principal, ref, user_id)
     request_hash = _request_hash(new)
     if new.idempotency_key is not None:
         earlier = await rows.find_by_idempotency_key(uow.db, session.id, new.idempotency_key)
         if earlier is not None:
             return _replay(earlier, request_hash, session.uuid)
     now = utcnow()
-    inserted = await rows.insert_message(
+    inserted = await rows.insert_counted_message(
         uow.db,
         {
-            "tenant_id": principal.tenant_id, "user_pk": session.owner_pk, "session_id": session.id,
+            "tenant_id": principal.tenant_id, "user_pk": session.user_pk, "session_id": session.id,
             "role": new.role, "content": new.content, "created_at": now,
             "metadata": new.metadata, "idempotency_key": new.idempotency_key,
             "request_hash": request_hash if new.idempotency_key else None,
@@ -88,8 +87,11 @@ async def append_message(
         earlier = await rows.find_by_idempotency_key(uow.db, session.id, new.idempotency_key)
         assert earlier is not None
         return _replay(earlier, request_hash, session.uuid)
-    await session_rows.record_message_appended(uow.db, session.id, new.role, now)
-    return AppendResult(_record(inserted, session.uuid), replayed=False)
+    record = MessageRecord(
+        id=inserted.id, session_id=session.uuid, role=inserted.role, content=inserted.content,
+        created_at=inserted.created_at, metadata=inserted.metadata,
+    )  # fmt: skip
+    return AppendResult(record, replayed=False)
 
 
 def _validate(uow: UnitOfWork, new: NewMessage) -> None:

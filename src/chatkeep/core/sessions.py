@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Any
 
 from chatkeep.core import limits
@@ -64,7 +65,7 @@ async def stream_sessions(
     *,
     limit: int | None = None,
     offset: int = 0,
-) -> AsyncIterator[SessionRecord]:
+) -> AsyncGenerator[SessionRecord, None]:
     """Matching sessions by position, for wire formats paged by offset (or not at all).
 
     The skip never reads rows: a limited page is a deferred join (ids from the order's
@@ -160,6 +161,29 @@ async def load_session(
     its tenant, or, naming ``user_id``, only that user's. ``lock`` holds the session row
     until commit.
     """
+    owner_pk = await _visible_owner(uow, principal, user_id)
+    key: dict[str, Any] = {"session_id": ref} if isinstance(ref, int) else {"session_uuid": ref}
+    row = await rows.find_session(uow.db, principal.tenant_id, owner_pk, lock=lock, **key)
+    if row is None:
+        raise NotFound("session")
+    return rows.to_record(row, row.user_external_id)
+
+
+async def lock_session(
+    uow: UnitOfWork, principal: Principal, ref: SessionRef, user_id: str | None
+) -> LockedSession:
+    """Hold the session row until commit, if this principal may see it (else NotFound, as
+    ``load_session``): its keys only, one statement, for writers that need no more."""
+    owner_pk = await _visible_owner(uow, principal, user_id)
+    key: dict[str, Any] = {"session_id": ref} if isinstance(ref, int) else {"session_uuid": ref}
+    row = await rows.lock_session(uow.db, principal.tenant_id, owner_pk, **key)
+    if row is None:
+        raise NotFound("session")
+    return LockedSession(id=row.id, uuid=row.uuid, user_pk=row.user_pk)
+
+
+async def _visible_owner(uow: UnitOfWork, principal: Principal, user_id: str | None) -> int | None:
+    """Whose sessions the principal may touch here: None means any user of the tenant."""
     owner_pk: int | None = principal.user_pk
     if principal.kind is CredentialKind.SERVICE and user_id is None:
         owner_pk = None
@@ -167,11 +191,14 @@ async def load_session(
         owner_pk = (await resolve_subject(uow, principal, user_id, create=False)).user_pk
         if owner_pk is None:
             raise NotFound("session")
-    key: dict[str, Any] = {"session_id": ref} if isinstance(ref, int) else {"session_uuid": ref}
-    row = await rows.find_session(uow.db, principal.tenant_id, owner_pk, lock=lock, **key)
-    if row is None:
-        raise NotFound("session")
-    return rows.to_record(row, row.user_external_id)
+    return owner_pk
+
+
+@dataclass(frozen=True, slots=True)
+class LockedSession:
+    id: int
+    uuid: uuid.UUID
+    user_pk: int
 
 
 async def create_session(uow: UnitOfWork, principal: Principal, new: NewSession) -> SessionRecord:

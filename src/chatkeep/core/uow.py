@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatkeep.core.access_key_cipher import AccessKeyCipher
 from chatkeep.core.cursor import CursorCodec
-
-if TYPE_CHECKING:  # access_keys imports this module
-    from chatkeep.core.access_keys import AccessKeyCipher
 
 
 @dataclass(frozen=True, slots=True)

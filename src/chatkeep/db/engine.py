@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -21,6 +22,9 @@ SQLITE_WRITE = "chatkeep_sqlite_write"
 # host is unreachable. POOL_TIMEOUT bounds the wait for a free pooled connection.
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_TIMEOUT_SECONDS = 10
+# A pooled PostgreSQL connection idle this long is pinged before use (see ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "chatkeep_idle_since"
 
 
 class DatabaseURLError(ValueError):
@@ -49,19 +53,44 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        # A pooled connection is checked before use, so the first request after a
-        # database restart reconnects instead of failing on a dead socket.
-        pool_pre_ping=True,
         pool_timeout=POOL_TIMEOUT_SECONDS,
         connect_args={
             "timeout": CONNECT_TIMEOUT_SECONDS,
             "command_timeout": settings.db_statement_timeout_seconds or None,
         },
     )
+    ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+def ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only if it sat idle for ``idle_seconds``.
+
+    ``pool_pre_ping`` costs every request a round trip; a connection handed back a moment
+    ago is almost surely alive, and if it is not (the database restarted within that
+    moment) the request gets a clean 503 and the pool discards all its connections. One
+    that sat idle longer (the first request after a quiet spell or a restart) is pinged,
+    and replaced if dead, so that request succeeds.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # a new connection, or one in use a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:  # any failure: this socket is not worth a request
+            # The pool then discards this connection and checks out another (a new one).
+            raise DisconnectionError("pooled connection failed its ping") from exc
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from chatkeep.api.aisquare.deps import (
@@ -17,14 +19,23 @@ from chatkeep.api.aisquare.deps import (
 )
 from chatkeep.api.aisquare.routing import PREFIX, route
 from chatkeep.api.aisquare.schemas import ChatSessionCreate, ChatSessionOut, ChatSessionUpdate
-from chatkeep.api.aisquare.streaming import stream_json_array
+from chatkeep.api.aisquare.streaming import CHUNK_ITEMS, stream_json_array
 from chatkeep.api.deps import DbUnit, app_state
 from chatkeep.core import sessions
 from chatkeep.core.errors import InvalidArgument, NotFound
-from chatkeep.core.types import NewSession, SessionChanges, SessionFilter, SessionOrder
+from chatkeep.core.types import (
+    NewSession,
+    SessionChanges,
+    SessionFilter,
+    SessionOrder,
+    SessionRecord,
+)
 from chatkeep.core.uow import UnitOfWork
 
 router = APIRouter(prefix="/chat-sessions", tags=["aisquare"])
+
+# A list this long or shorter is answered in one piece; a longer one is streamed.
+SMALL_LIST = CHUNK_ITEMS
 
 # An empty value means "no filter" (django-filter's behaviour), so the document says so.
 DomainIdQuery = Annotated[
@@ -56,18 +67,57 @@ async def list_chat_sessions(
     offset: OffsetParam = None,
 ) -> Response:
     flt = SessionFilter(user_id=user_id, domain_id=domain_id)
-    headers = {}
-    if limit is not None or offset is not None:
-        headers["X-Total-Count"] = str(await sessions.count_sessions(uow, principal, flt))
-
-    async def produce(read: UnitOfWork) -> AsyncIterator[ChatSessionOut]:
-        found = sessions.stream_sessions(
-            read, principal, flt, SessionOrder.RECENT, limit=limit, offset=offset or 0
+    if limit is not None:  # a page (at most PAGE_MAX rows) and its total, one snapshot
+        page = await sessions.page_sessions(
+            uow, principal, flt, SessionOrder.RECENT, offset=offset or 0, limit=limit
         )
-        async for session in found:
+        return _small_list(page.items, {"X-Total-Count": str(page.total)})
+    headers = {}
+    if offset is not None:
+        headers["X-Total-Count"] = str(await sessions.count_sessions(uow, principal, flt))
+    found = sessions.stream_sessions(uow, principal, flt, SessionOrder.RECENT, offset=offset or 0)
+    first: list[SessionRecord] = []
+    async for session in found:
+        first.append(session)
+        if len(first) > SMALL_LIST:
+            await found.aclose()
+            break
+    else:
+        return _small_list(first, headers)
+
+    # A long list: streamed from a transaction of its own, which outlives this handler's.
+    async def produce(read: UnitOfWork) -> AsyncIterator[ChatSessionOut]:
+        rest = sessions.stream_sessions(read, principal, flt, offset=offset or 0)
+        async for session in rest:
             yield ChatSessionOut.of(session)
 
     return await stream_json_array(app_state(request), produce, headers)
+
+
+def _small_list(found: list[SessionRecord], headers: dict[str, str]) -> Response:
+    """The whole body in one encode, from the request's own transaction."""
+    body = orjson.dumps(
+        [chat_session_item(s) for s in found], default=_uuid_subclass, option=orjson.OPT_UTC_Z
+    )
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _uuid_subclass(value: object) -> str:
+    # asyncpg returns its own UUID subclass, which orjson does not take for a UUID.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def chat_session_item(s: SessionRecord) -> dict[str, Any]:
+    """``ChatSessionOut``'s JSON as a plain dict, ~10x cheaper to build and encode than the
+    model (the model stays the documented schema; a test keeps the two byte-identical)."""
+    return {
+        "id": s.id, "system_context": s.system_context,
+        "last_message_at": s.last_message_at or s.created_at,
+        "domain_id": s.domain_id, "domain_name": s.domain_name, "title": s.title,
+        "is_pinned": s.is_pinned,
+    }  # fmt: skip
 
 
 @route(router, "POST", "/", status_code=status.HTTP_201_CREATED, summary="Create a chat session")
