@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from starlette.responses import StreamingResponse
 
 from chatkeep.core.answering.records import AnswerEvent
+from chatkeep.core.errors import InvalidArgument
 
 MEDIA_TYPE = "text/event-stream"
 PING = b": ping\n\n"
@@ -65,3 +66,17 @@ def stream_response(chunks: AsyncIterator[bytes]) -> StreamingResponse:
 
 def event_stream(events: AsyncIterator[AnswerEvent], ping_seconds: float) -> StreamingResponse:
     return stream_response(with_pings((frame(e) async for e in events), ping_seconds, close=events))
+
+
+def last_event_id(header: str | None) -> int:
+    """``Last-Event-ID`` (or ``after``) as every dialect's re-attach reads it: empty means
+    from the start."""
+    if header is None or not header.strip():
+        return 0
+    try:
+        value = int(header.strip())
+    except ValueError:
+        raise InvalidArgument("Last-Event-ID", "must be an event id (an integer)") from None
+    if value < 0:
+        raise InvalidArgument("Last-Event-ID", "must not be negative")
+    return value

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from chatkeep.api import sse
 from chatkeep.api.aisquare.chat_stream_frames import (
     FRAME_SCHEMA,
     Frame,
@@ -138,7 +139,7 @@ async def reattach_chat_stream(
     last_event_id: Annotated[str | None, Header()] = None,
     after: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
 ) -> Response:
-    start = after if after is not None else _event_id(last_event_id)
+    start = after if after is not None else sse.last_event_id(last_event_id)
     session = await _chat_session(request, principal, session_id, None, Scope.MESSAGES_READ)
     answer = await _answer_in(request, principal, session, answer_id)
     if start > answer.last_event_id:
@@ -247,16 +248,3 @@ def _stream(
 async def _no_events() -> AsyncIterator[AnswerEvent]:
     return
     yield
-
-
-def _event_id(header: str | None) -> int:
-    """``Last-Event-ID`` as the native re-attach reads it: empty means from the start."""
-    if header is None or not header.strip():
-        return 0
-    try:
-        value = int(header.strip())
-    except ValueError:
-        raise InvalidArgument("Last-Event-ID", "Must be an event id (an integer).") from None
-    if value < 0:
-        raise InvalidArgument("Last-Event-ID", "Must not be negative.")
-    return value

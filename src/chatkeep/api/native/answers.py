@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field, StrictBool, StrictStr
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from chatkeep.api import sse
 from chatkeep.api.native.deps import UnheldPrincipal
 from chatkeep.api.native.schemas import RequestModel
 from chatkeep.api.native.sessions import UserIdParam
@@ -174,7 +175,7 @@ async def answer_events(
     last_event_id: Annotated[str | None, Header()] = None,
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
-    start = after if after is not None else _event_id(last_event_id)
+    start = after if after is not None else sse.last_event_id(last_event_id)
     engine = _engine(request)
     answer = await engine.get(principal, answer_id)  # 404 before the stream, not inside it
     # Past the last event nothing would ever come: refused, or (at it) an empty stream.
@@ -210,15 +211,3 @@ async def regenerate_answer(
 ) -> Response:
     answer = await _engine(request).regenerate(principal, answer_id)
     return await _respond(request, principal, answer, body.stream if body else True)
-
-
-def _event_id(header: str | None) -> int:
-    if header is None or not header.strip():
-        return 0
-    try:
-        value = int(header.strip())
-    except ValueError:
-        raise InvalidArgument("Last-Event-ID", "must be an event id (an integer)") from None
-    if value < 0:
-        raise InvalidArgument("Last-Event-ID", "must not be negative")
-    return value
