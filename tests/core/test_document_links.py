@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
 
 from chatkeep.core.clock import utcnow
-from chatkeep.core.document_links import LINK_LIFETIME, DocumentLinkSigner
+from chatkeep.core.document_links import EXPIRY_STEP_SECONDS, LINK_LIFETIME, DocumentLinkSigner
 from chatkeep.core.errors import NotFound
 
 DOC = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -22,9 +22,19 @@ def test_a_signed_link_opens_its_document_until_it_expires() -> None:
     parts = _parts(signer.sign(7, DOC, now=now))
     link = signer.verify(parts["tenant"], DOC, parts["expires"], parts["signature"], now=now)
     assert (link.tenant_id, link.document_id) == (7, DOC)
-    later = now + LINK_LIFETIME + timedelta(seconds=1)
+    lifetime = timedelta(seconds=int(parts["expires"]) - now.timestamp())
+    assert LINK_LIFETIME <= lifetime <= LINK_LIFETIME + timedelta(seconds=EXPIRY_STEP_SECONDS)
+    later = now + lifetime + timedelta(seconds=1)
     with pytest.raises(NotFound):
         signer.verify(parts["tenant"], DOC, parts["expires"], parts["signature"], now=later)
+
+
+def test_links_signed_within_one_hour_are_the_same_link() -> None:
+    signer = DocumentLinkSigner(b"k" * 32)
+    hour = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+    first = signer.sign(7, DOC, now=hour + timedelta(seconds=1))
+    assert signer.sign(7, DOC, now=hour + timedelta(minutes=59)) == first
+    assert signer.sign(7, DOC, now=hour + timedelta(minutes=61)) != first
 
 
 @pytest.mark.parametrize("field", ["tenant", "expires", "document", "key"])

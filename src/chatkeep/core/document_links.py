@@ -20,6 +20,9 @@ from chatkeep.core.clock import utcnow
 from chatkeep.core.errors import NotFound
 
 LINK_LIFETIME = timedelta(hours=24)  # Alibaba documents its page-image URLs as 24 h links
+# Expiries are rounded up to the hour, so a link lives 24-25 h and every rendering of one
+# answer within that hour (a re-attached stream, a list read again) gives the same URL.
+EXPIRY_STEP_SECONDS = 3600
 _CONTEXT = b"chatkeep document link v1"
 
 
@@ -36,7 +39,8 @@ class DocumentLinkSigner:
 
     def sign(self, tenant_id: int, document_id: uuid.UUID, *, now: datetime | None = None) -> str:
         """The query string (``expires=…&signature=…``) that opens this document."""
-        expires = int(((now or utcnow()) + LINK_LIFETIME).timestamp())
+        at_least = int(((now or utcnow()) + LINK_LIFETIME).timestamp())
+        expires = -(-at_least // EXPIRY_STEP_SECONDS) * EXPIRY_STEP_SECONDS
         link = DocumentLink(tenant_id, document_id, expires)
         return f"tenant={tenant_id}&expires={expires}&signature={self._mac(link)}"
 
