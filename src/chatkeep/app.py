@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from chatkeep import __version__
 from chatkeep.api import aidoc, aisquare, health, native
+from chatkeep.api.fast_lane import install_fast_lane
 from chatkeep.api.handlers import install_handlers
 from chatkeep.api.limits import BodyLimits
 from chatkeep.api.metrics import Metrics
@@ -17,6 +18,7 @@ from chatkeep.api.observability import enable_access_log
 from chatkeep.api.problems import DialectRouter
 from chatkeep.api.request_layer import RequestLayer
 from chatkeep.core.answering.ports import LLM, Retriever
+from chatkeep.db.direct import direct_reads
 from chatkeep.runtime import Runtime, build_answer_engine
 from chatkeep.settings import Settings
 from chatkeep.web import install_web
@@ -28,6 +30,7 @@ def create_app(
 ) -> FastAPI:
     state = Runtime.build(settings)
     answers = build_answer_engine(state, llm=llm, retriever=retriever)
+    reads = direct_reads(settings, state.engine) if settings.fast_lane else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +64,7 @@ def create_app(
         timeout=settings.body_timeout_seconds,
         upload_max_bytes=settings.documents_max_bytes,
     )
+    install_fast_lane(app, state, reads)  # inside the request layer, added before it
     app.add_middleware(RequestLayer, metrics=metrics, log_requests=settings.access_log, body=body)
     app.add_api_route("/metrics", metrics.endpoint, include_in_schema=False)
 

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # `chatkeep serve`: per worker, connections + requests in flight before answering 503.
     max_connections: int = Field(default=1000, ge=1)
     access_log: bool = True  # one JSON line per request on stderr (logger chatkeep.access)
+    # The hot list requests straight on the database driver (api/fast_lane); False sends
+    # every request through the framework (the same answers, ~5x the CPU per list).
+    fast_lane: bool = True
 
     # --- knowledge: documents, ingestion, URL fetches (issue 11) ---
     # Largest original file accepted (upload or fetch); beyond it: 413, nothing stored.

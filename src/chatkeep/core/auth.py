@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from chatkeep.core.clock import utcnow
 from chatkeep.core.errors import Forbidden, InvalidArgument, Unauthenticated
@@ -55,11 +56,15 @@ def parse_scopes(raw: Iterable[str]) -> list[str]:
     return scopes
 
 
-async def authenticate_api_key(uow: UnitOfWork, presented: str) -> Principal:
+def key_lookup(presented: str) -> str:
+    """The lookup part of a presented key (which row to check it against)."""
     if not presented.startswith(KEY_PREFIX) or len(presented) < len(KEY_PREFIX) + _LOOKUP_LEN:
         raise Unauthenticated("Invalid API key.", reason="invalid")
-    lookup = presented[len(KEY_PREFIX) : len(KEY_PREFIX) + _LOOKUP_LEN]
-    key = await accounts.find_api_key(uow.db, lookup)
+    return presented[len(KEY_PREFIX) : len(KEY_PREFIX) + _LOOKUP_LEN]
+
+
+def verify_api_key(key: Any, presented: str) -> Principal:
+    """Check a presented key against its row (``accounts.find_api_key``'s columns, or None)."""
     if key is None or not hmac.compare_digest(key.secret_hash, hash_key(presented)):
         raise Unauthenticated("Invalid API key.", reason="invalid")
     if key.revoked_at is not None:
@@ -72,6 +77,11 @@ async def authenticate_api_key(uow: UnitOfWork, presented: str) -> Principal:
         kind=CredentialKind(key.kind), scopes=frozenset(key.scopes),
         credential_id=str(key.id), credential_expires_at=key.expires_at,
     )  # fmt: skip
+
+
+async def authenticate_api_key(uow: UnitOfWork, presented: str) -> Principal:
+    key = await accounts.find_api_key(uow.db, key_lookup(presented))
+    return verify_api_key(key, presented)
 
 
 async def credential_principal(

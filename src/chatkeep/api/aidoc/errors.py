@@ -52,9 +52,12 @@ def request_id(request: Request) -> str:
     """This request's id, made on first use, so the body and the header always agree."""
     rid: str | None = getattr(request.state, "acs_request_id", None)
     if rid is None:
-        rid = str(uuid.uuid4()).upper()
-        request.state.acs_request_id = rid
+        rid = request.state.acs_request_id = new_request_id()
     return rid
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4()).upper()
 
 
 def render_aidoc_error(request: Request, error: AidocError) -> Response:

@@ -27,10 +27,12 @@ from chatkeep.core.auth import require
 from chatkeep.core.qa_pairs import qa_page
 from chatkeep.core.types import (
     NewSession,
+    OffsetPage,
     Principal,
     Scope,
     SessionFilter,
     SessionOrder,
+    SessionRecord,
 )
 from chatkeep.core.uow import UnitOfWork
 
@@ -55,6 +57,10 @@ async def session_page(
     page = await sessions.page_sessions(
         uow, principal, flt, SessionOrder.UPDATED_DESC, offset=offset, limit=body.page_size
     )
+    return session_list_data(page, body)
+
+
+def session_list_data(page: OffsetPage[SessionRecord], body: SessionListRequest) -> SessionListData:
     return SessionListData(
         session_list=[SessionItem.of(s) for s in page.items], total=page.total,
         total_page=total_pages(page.total, body.page_size),

@@ -57,7 +57,7 @@ async def ensure_user(db: AsyncSession, tenant_id: int, external_id: str, now: d
 # Built once: constructing a statement (and its cache key) costs more than the indexed
 # lookup itself, and every request runs this one. Measured in one process, interleaved:
 # ~0.97-1.12 ms built per call vs ~0.44-0.53 ms prebuilt (docs/decisions.md, issue 10).
-_KEY_CHECK = (
+KEY_CHECK = (
     select(
         ApiKey.id,
         ApiKey.tenant_id,
@@ -81,7 +81,7 @@ async def find_api_key(db: AsyncSession, lookup: str) -> Row[Any] | None:
     id: every request authenticates, so this is one indexed query, prebuilt, run as Core
     on the session's connection (no ORM entity to build)."""
     conn = await db.connection()
-    row = (await conn.execute(_KEY_CHECK, {"lookup": lookup})).first()
+    row = (await conn.execute(KEY_CHECK, {"lookup": lookup})).first()
     return cast("Row[Any] | None", row)
 
 

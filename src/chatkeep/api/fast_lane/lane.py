@@ -1,0 +1,164 @@
+"""The ASGI layer: route table, fall-through, replay of a body it has read, the response."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chatkeep.core.auth import key_lookup, verify_api_key
+from chatkeep.core.errors import ChatkeepError, RateLimited
+from chatkeep.core.repository import hot_lists
+from chatkeep.core.types import Principal
+from chatkeep.db.direct import DirectReadFailed, DirectReads, Snapshot
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from chatkeep.runtime import Runtime
+
+log = logging.getLogger("chatkeep.fast_lane")
+
+BODY_MAX = 4096  # a hot list's JSON body is a few dozen bytes; a larger one takes the full path
+
+
+class FallThrough(Exception):
+    """This request is not one the lane answers: the full path takes it."""
+
+
+@dataclass(slots=True)
+class Answer:
+    body: bytes
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    status: int = 200
+
+
+@dataclass(slots=True)
+class HotRequest:
+    """What a handler sees: the scope, the body (None: not read, too large or incomplete)."""
+
+    scope: Scope
+    body: bytes | None
+    lane: FastLane
+
+    def header(self, name: bytes) -> bytes | None:
+        for key, value in self.scope["headers"]:
+            if key == name:
+                return bytes(value)
+        return None
+
+    async def authenticate(self, read: Snapshot, token: str) -> Principal:
+        """The key's principal, checked exactly as the full path checks it."""
+        try:
+            lookup = key_lookup(token)
+            found = await read.fetch(hot_lists.KEY_CHECK, {"lookup": lookup})
+            principal = verify_api_key(found[0] if found else None, token)
+        except ChatkeepError:  # the full path says why, in its dialect
+            raise FallThrough from None
+        self.scope.setdefault("state", {})["credential_id"] = principal.credential_id
+        return principal
+
+    async def admit(self, principal: Principal) -> None:
+        """The rate limit, as ``api.ratelimit.admit`` spends it. A refused request falls
+        through: the full path counts it once more (past the limit already) and renders
+        the 429 in its dialect."""
+        limiter = self.lane.runtime.rate_limiter
+        if limiter is not None:
+            try:
+                await limiter.hit(principal.credential_id)
+            except RateLimited:
+                raise FallThrough from None
+
+
+Handler = Callable[[HotRequest], Awaitable[Answer]]
+
+
+@dataclass(frozen=True, slots=True)
+class HotRoute:
+    """A static route; as ``scope["route"]`` its path is the template that labels the
+    metrics and the access log, the same the framework's route gives these paths."""
+
+    method: str
+    path: str
+    handler: Handler
+
+
+class FastLane:
+    def __init__(
+        self, app: ASGIApp, *, runtime: Runtime, reads: DirectReads, routes: list[HotRoute]
+    ) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.reads = reads
+        self.routes = {(r.method, r.path): r for r in routes}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.routes.get((scope.get("method", ""), scope.get("path", "")))
+        if route is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body: bytes | None = b""
+        if scope["method"] == "POST":
+            body, receive = await _read_small_body(scope, receive)
+        try:
+            answer = await route.handler(HotRequest(scope, body, self))
+        except (FallThrough, DirectReadFailed, ChatkeepError):  # the full path answers
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = route
+        headers = [
+            (b"content-length", str(len(answer.body)).encode()),
+            (b"content-type", b"application/json"),
+            *answer.headers,
+        ]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+
+
+async def _read_small_body(scope: Scope, receive: Receive) -> tuple[bytes | None, Receive]:
+    """The body if it is declared and small, and a ``receive`` that replays what was read
+    (or re-raises what reading it raised: a body limit the full path then renders)."""
+    declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+    if declared is None or not declared.isdigit() or int(declared) > BODY_MAX:
+        return None, receive
+    messages: list[Message] = []
+    failure: BaseException | None = None
+    chunks = []
+    try:
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+    except ChatkeepError as exc:
+        failure = exc
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        if failure is not None:
+            raise failure
+        return await receive()
+
+    complete = failure is None and bool(messages) and messages[-1]["type"] == "http.request"
+    return (b"".join(chunks) if complete else None), replay
+
+
+def install_fast_lane(app: FastAPI, runtime: Runtime, reads: DirectReads | None) -> None:
+    """Put the lane in front of the framework (call before adding the request layer)."""
+    if reads is None:
+        return
+    from chatkeep.api.fast_lane import aidoc, aisquare
+
+    backend = make_url(runtime.settings.database_url).get_backend_name()
+    for stmt in hot_lists.EVERY:  # compiled now, not by the first requests
+        stmt.compiled(backend)
+    routes = [*aisquare.ROUTES, *aidoc.ROUTES]
+    app.add_middleware(FastLane, runtime=runtime, reads=reads, routes=routes)
