@@ -30,6 +30,7 @@ pytestmark = pytest.mark.anyio
 
 AISQUARE = "/api/v1/qllm/chat-sessions/"
 AIDOC = "/api/v2/aidoc/document/chat/session/list"
+TEXT, JSON = {"content-type": "text/plain"}, {"content-type": "application/json"}
 REQUEST_IDS = re.compile(rb'"requestId":"[0-9A-F-]{36}"')
 
 
@@ -160,16 +161,8 @@ async def test_everything_else_falls_through_to_the_full_path_unchanged(
         ("POST", AIDOC, {"headers": service.headers, "json": {"userId": "alice"}}),
         ("POST", AIDOC, {"headers": alice.headers, "json": {"userId": "bob"}}),
         ("POST", AIDOC, {"headers": alice.headers, "content": b"{"}),
-        (
-            "POST",
-            AIDOC,
-            {"headers": {**alice.headers, "content-type": "text/plain"}, "content": b"{}"},
-        ),  # fmt: skip
-        (
-            "POST",
-            AIDOC,
-            {"headers": {**alice.headers, "content-type": "application/json"}, "content": padded},
-        ),  # fmt: skip
+        ("POST", AIDOC, {"headers": {**alice.headers, **TEXT}, "content": b"{}"}),
+        ("POST", AIDOC, {"headers": {**alice.headers, **JSON}, "content": padded}),
     ]
     for method, path, kw in cases:
         await same_answer(client, reference, method, path, **kw)
