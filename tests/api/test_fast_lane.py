@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from chatkeep.api.web_session import SESSION_COOKIE
 from chatkeep.app import create_app
 from chatkeep.core import messages, sessions
 from chatkeep.core.types import NewMessage, SessionChanges
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.anyio
 
 AISQUARE = "/api/v1/qllm/chat-sessions/"
 AIDOC = "/api/v2/aidoc/document/chat/session/list"
+NATIVE = "/v1/sessions"
 TEXT, JSON = {"content-type": "text/plain"}, {"content-type": "application/json"}
 REQUEST_IDS = re.compile(rb'"requestId":"[0-9A-F-]{36}"')
 
@@ -116,6 +118,9 @@ async def test_hot_lists_are_answered_by_the_lane_exactly_as_by_the_full_path(
         ("POST", AIDOC, {"headers": alice.headers, "json": {"currentPage": 99, "pageSize": 100}}),
         ("POST", AIDOC, {"headers": alice.headers, "json": {"userId": "alice", "extra": [1]}}),
         ("POST", AIDOC, {"headers": bob.headers, "json": {"pageSize": 1}}),
+        ("GET", NATIVE, {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?limit=100", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?limit=1", {"headers": bob.headers}),
     ]
     bodies = []
     for method, path, kw in cases:
@@ -127,12 +132,38 @@ async def test_hot_lists_are_answered_by_the_lane_exactly_as_by_the_full_path(
     assert {s["domain_id"] for s in bodies[4]} == {str(sales)} and bodies[6] == []
     assert bodies[7]["data"]["total"] == 6 and len(bodies[9]["data"]["sessionList"]) == 2
     assert bodies[11]["data"]["sessionList"] == [] and bodies[11]["data"]["total"] == 6
+    assert len(bodies[14]["data"]) == 6 and bodies[14]["has_more"] is False
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4])
+async def test_native_pages_after_a_cursor_are_the_full_paths_pages(
+    app: FastAPI, client: httpx.AsyncClient, reference: httpx.AsyncClient, world: World,
+    limit: int,
+) -> None:  # fmt: skip
+    alice, _bob, _sales = await populate(world)
+    principal = await world.principal(alice)
+    for title in ("pinned too", "pinned three"):  # pages that start after a pinned row
+        made = await world.session(alice, title=title)
+        await world.run(lambda uow, s=made: sessions.update_session(
+            uow, principal, s.uuid, SessionChanges(is_pinned=True)))  # fmt: skip
+    statements = EngineStatements(app)
+    seen: list[str] = []
+    path = f"{NATIVE}?limit={limit}"
+    while True:
+        page = (await same_answer(client, reference, "GET", path, headers=alice.headers)).json()
+        seen += [s["title"] for s in page["data"]]
+        if not page["has_more"]:
+            break
+        path = f"{NATIVE}?limit={limit}&cursor={page['next_cursor']}"
+    assert statements.count == 0
+    assert seen[:3] == ["pinned three", "pinned too", "chat 2 中文"] and len(seen) == 8
+    assert len(set(seen)) == len(seen)
 
 
 async def test_everything_else_falls_through_to_the_full_path_unchanged(
     app: FastAPI, client: httpx.AsyncClient, reference: httpx.AsyncClient, world: World
 ) -> None:
-    alice, _bob, _sales = await populate(world)
+    alice, bob, _sales = await populate(world)
     tenant = alice.tenant
     revoked = await world.key(tenant, "carol")
     await world.run(lambda uow: _revoke(uow, revoked))
@@ -141,6 +172,9 @@ async def test_everything_else_falls_through_to_the_full_path_unchanged(
     service = await world.key(tenant, "svc", service=True)
     wrong = {"Authorization": f"Bearer {alice.key[:-1]}x"}
     padded = b'{"currentPage": 1' + b" " * 5000 + b"}"
+    await world.session(bob, title="bob's second")
+    bob_page = await reference.get(f"{NATIVE}?limit=1", headers=bob.headers)
+    bob_cursor = bob_page.json()["next_cursor"]
     cases: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", AISQUARE, {}),
         ("GET", AISQUARE, {"headers": wrong}),
@@ -163,6 +197,20 @@ async def test_everything_else_falls_through_to_the_full_path_unchanged(
         ("POST", AIDOC, {"headers": alice.headers, "content": b"{"}),
         ("POST", AIDOC, {"headers": {**alice.headers, **TEXT}, "content": b"{}"}),
         ("POST", AIDOC, {"headers": {**alice.headers, **JSON}, "content": padded}),
+        ("GET", NATIVE, {"headers": {"Authorization": f"Token {alice.key}"}}),
+        ("GET", NATIVE, {"headers": wrong}),
+        ("GET", NATIVE, {"headers": revoked.headers}),
+        ("GET", NATIVE, {"headers": writer.headers}),
+        ("GET", NATIVE, {"headers": {"Cookie": f"{SESSION_COOKIE}=nope"}}),
+        ("GET", f"{NATIVE}?limit=0", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?limit=101", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?limit=+2", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?limit=2&limit=3", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?order=title", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?cursor=", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?cursor=garbage", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?cursor={bob_cursor}", {"headers": alice.headers}),
+        ("GET", f"{NATIVE}?user_id=alice", {"headers": service.headers}),
     ]
     for method, path, kw in cases:
         await same_answer(client, reference, method, path, **kw)

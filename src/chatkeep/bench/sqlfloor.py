@@ -30,8 +30,12 @@ class CapturedRequest:
 
 
 async def capture_statements(settings: Settings, request: WireRequest) -> CapturedRequest:
-    """Run ``request`` through the app in-process and record the SQL it sends."""
-    app = create_app(settings)
+    """Run ``request`` through the app in-process and record the SQL it sends.
+
+    Through the full path (``fast_lane=False``): the fast lane runs the same statements
+    (or, for the AISquare list, the same with fewer columns) without the engine, so its
+    SQL cannot be recorded here."""
+    app = create_app(settings.model_copy(update={"fast_lane": False}))
     engine = app.state.chatkeep.engine
     seen: list[tuple[str, Any]] = []
 

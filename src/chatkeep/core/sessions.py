@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from chatkeep.core import limits
 from chatkeep.core.auth import require, resolve_subject
 from chatkeep.core.clock import utcnow
-from chatkeep.core.cursor import fingerprint
+from chatkeep.core.cursor import CursorCodec, fingerprint
 from chatkeep.core.errors import NotFound
 from chatkeep.core.models import ChatSession
 from chatkeep.core.repository import counters
@@ -45,16 +45,28 @@ async def list_sessions(
     if subject.user_pk is None:
         return Page([], None)
     flt = query.filter
-    fp = fingerprint("sessions", subject.user_pk, flt.domain_id, flt.q, flt.pinned,
-                     flt.archived, query.order.value)  # fmt: skip
+    fp = list_fingerprint(subject.user_pk, flt, query.order)
     after = uow.config.cursors.decode(query.cursor, fp) if query.cursor else None
     stmt = rows.select_sessions(subject.tenant_id, subject.user_pk, flt, query.order, after)
     found = await rows.list_sessions(uow.db, stmt, query.limit + 1)
+    return cursor_page(uow.config.cursors, fp, found, query, subject.user_id)
+
+
+def list_fingerprint(user_pk: int, flt: SessionFilter, order: SessionOrder) -> str:
+    """What a cursor of this list is bound to: it opens no other user's or query's list."""
+    return fingerprint("sessions", user_pk, flt.domain_id, flt.q, flt.pinned, flt.archived,
+                       order.value)  # fmt: skip
+
+
+def cursor_page(
+    cursors: CursorCodec, fp: str, found: Sequence[Any], query: SessionListQuery, user_id: str
+) -> Page[SessionRecord]:
+    """A page from up to ``limit + 1`` rows: the extra one only says another page follows."""
     page = found[: query.limit]
     next_cursor = None
     if len(found) > query.limit:
-        next_cursor = uow.config.cursors.encode(fp, rows.sort_key(page[-1], query.order))
-    return Page([rows.to_record(r, subject.user_id) for r in page], next_cursor)
+        next_cursor = cursors.encode(fp, rows.sort_key(page[-1], query.order))
+    return Page([rows.to_record(r, user_id) for r in page], next_cursor)
 
 
 async def stream_sessions(

@@ -71,7 +71,7 @@ class Compiled:
         compiled = stmt.compile(dialect=dialect)
         names = tuple(compiled.positiontup or ())
         bind_processors = compiled._bind_processors
-        fixed = {n: compiled.binds[n].value for n in names if compiled.binds[n].value is not None}
+        fixed = {n: compiled.binds[n].value for n in names if not compiled.binds[n].required}
         columns = compiled._result_columns
         results = tuple(c[3]._cached_result_processor(dialect, None) for c in columns)
         return cls(

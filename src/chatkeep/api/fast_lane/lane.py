@@ -155,10 +155,10 @@ def install_fast_lane(app: FastAPI, runtime: Runtime, reads: DirectReads | None)
     """Put the lane in front of the framework (call before adding the request layer)."""
     if reads is None:
         return
-    from chatkeep.api.fast_lane import aidoc, aisquare
+    from chatkeep.api.fast_lane import aidoc, aisquare, native
 
     backend = make_url(runtime.settings.database_url).get_backend_name()
     for stmt in hot_lists.EVERY:  # compiled now, not by the first requests
         stmt.compiled(backend)
-    routes = [*aisquare.ROUTES, *aidoc.ROUTES]
+    routes = [*aisquare.ROUTES, *aidoc.ROUTES, *native.ROUTES]
     app.add_middleware(FastLane, runtime=runtime, reads=reads, routes=routes)

@@ -45,6 +45,21 @@ def _recent(flt: SessionFilter) -> Prepared:
 RECENT = _recent(SessionFilter())
 RECENT_IN_DOMAIN = _recent(SessionFilter(domain_id=_param("domain_id")))
 
+# The native list's first page and the pages after a cursor, by the cursor's first key:
+# rows after a pinned one may still be pinned; after an unpinned one they are not.
+_AFTER = (bindparam("after_recent_at", type_=S.recent_at.type),
+          bindparam("after_id", type_=S.id.type))  # fmt: skip
+
+
+def _native(after: tuple[Any, ...] | None) -> Prepared:
+    stmt = rows.select_sessions(*_USER, SessionFilter(), SessionOrder.RECENT, after)
+    return Prepared(stmt.limit(_LIMIT))
+
+
+NATIVE_FIRST = _native(None)
+NATIVE_AFTER_PINNED = _native((True, *_AFTER))
+NATIVE_AFTER_UNPINNED = _native((False, *_AFTER))
+
 # AI-doc's pages: the maintained total, then the page as a deferred join.
 COUNTED = Prepared(counters.select_counted(*_USER, archived=False, domain_id=None))
 UPDATED_PAGE = Prepared(
@@ -53,4 +68,5 @@ UPDATED_PAGE = Prepared(
     )
 )
 
-EVERY = (KEY_CHECK, RECENT, RECENT_IN_DOMAIN, COUNTED, UPDATED_PAGE)
+EVERY = (KEY_CHECK, RECENT, RECENT_IN_DOMAIN, NATIVE_FIRST, NATIVE_AFTER_PINNED,
+         NATIVE_AFTER_UNPINNED, COUNTED, UPDATED_PAGE)  # fmt: skip

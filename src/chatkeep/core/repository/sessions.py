@@ -206,12 +206,12 @@ async def count_sessions(db: AsyncSession, tenant_id: int, user_pk: int, flt: Se
     return int(await db.scalar(select_session_count(tenant_id, user_pk, flt)) or 0)
 
 
-def sort_key(row: Row[Any], order: SessionOrder) -> tuple[KeyValue, ...]:
+def sort_key(row: Any, order: SessionOrder) -> tuple[KeyValue, ...]:
     columns, _ = ORDER_KEYS[order]
     return tuple(getattr(row, c.key) for c in columns)
 
 
-def to_record(row: Row[Any], user_id: str) -> SessionRecord:
+def to_record(row: Any, user_id: str) -> SessionRecord:
     return SessionRecord(
         id=row.id, uuid=row.uuid, owner_pk=row.user_pk, user_id=user_id, domain_id=row.domain_id,
         domain_name=row.domain_name, title=row.title, system_context=row.system_context,
