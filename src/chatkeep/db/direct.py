@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import asyncpg
-from sqlalchemy import Select, event
+from sqlalchemy import Select, Uuid, event
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.engine import Dialect, make_url
@@ -73,7 +73,11 @@ class Compiled:
         bind_processors = compiled._bind_processors
         fixed = {n: compiled.binds[n].value for n in names if not compiled.binds[n].required}
         columns = compiled._result_columns
-        results = tuple(c[3]._cached_result_processor(dialect, None) for c in columns)
+        results = tuple(
+            _memoized(process) if isinstance(c[3], Uuid) and process is not None else process
+            for c in columns
+            for process in [c[3]._cached_result_processor(dialect, None)]
+        )
         return cls(
             sql=str(compiled),
             names=names,
@@ -96,6 +100,22 @@ class Compiled:
             make(*[v if p is None else p(v) for p, v in zip(processors, r, strict=True)])
             for r in raw
         ]
+
+
+def _memoized(process: Callable[[Any], Any], size: int = 1024) -> Processor:
+    """A UUID column's processor with a small memo: a list repeats its domains' ids, and
+    parsing a UUID costs more than the rest of its row's conversions (SQLite stores hex)."""
+    seen: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        found = seen.get(value)
+        if found is None:
+            if len(seen) >= size:
+                seen.clear()
+            found = seen[value] = process(value)
+        return found
+
+    return cached
 
 
 class Prepared:

@@ -22,6 +22,7 @@ SQLITE_WRITE = "chatkeep_sqlite_write"
 # host is unreachable. POOL_TIMEOUT bounds the wait for a free pooled connection.
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_TIMEOUT_SECONDS = 10
+SQLITE_WRITE_WAIT_SECONDS = 30  # as long as the busy timeout a write waits for the lock
 # A pooled PostgreSQL connection idle this long is pinged before use (see ping_when_idle).
 PING_AFTER_IDLE_SECONDS = 1.0
 _IDLE_SINCE = "chatkeep_idle_since"
@@ -115,6 +116,33 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get(SQLITE_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def writer_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
+    """The engine for write transactions.
+
+    PostgreSQL: ``engine`` itself. SQLite: an engine of its own with one connection, so a
+    process's write transactions queue for that connection in arrival order. Sharing the
+    read pool, two of them met at SQLite's write lock instead, and the loser's busy
+    handler slept (1, 2, 5, 10 ms...) and polled while the holder's statements each waited
+    for the event loop: under concurrent appends the server sat idle half the time
+    (docs/decisions.md, "The fast lane"). Other processes (``--workers N``, the CLI) still
+    meet at the lock and its busy timeout. Disposed with ``engine``.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    url = async_url(settings.database_url)
+    writer = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
+        pool_timeout=SQLITE_WRITE_WAIT_SECONDS,
+    )  # fmt: skip
+    _configure_sqlite(writer)
+
+    @event.listens_for(engine.sync_engine, "engine_disposed")
+    def _dispose(*_args: Any) -> None:
+        writer.sync_engine.dispose()
+
+    return writer.execution_options(**{SQLITE_WRITE: True})
 
 
 def snapshot_reads(engine: AsyncEngine) -> AsyncEngine:
