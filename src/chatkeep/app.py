@@ -30,7 +30,7 @@ def create_app(
 ) -> FastAPI:
     state = Runtime.build(settings)
     answers = build_answer_engine(state, llm=llm, retriever=retriever)
-    reads = direct_reads(settings, state.engine) if settings.fast_lane else None
+    reads = direct_reads(settings, state.engine, state.writer) if settings.fast_lane else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -64,7 +64,7 @@ def create_app(
         timeout=settings.body_timeout_seconds,
         upload_max_bytes=settings.documents_max_bytes,
     )
-    install_fast_lane(app, state, reads)  # inside the request layer, added before it
+    install_fast_lane(app, state, reads, dialects)  # inside the request layer: added first
     app.add_middleware(RequestLayer, metrics=metrics, log_requests=settings.access_log, body=body)
     app.add_api_route("/metrics", metrics.endpoint, include_in_schema=False)
 

@@ -33,6 +33,7 @@ class Runtime:
     engine: AsyncEngine
     reads: async_sessionmaker[Any]
     writes: async_sessionmaker[Any]
+    writer: AsyncEngine  # what ``writes`` runs on: on SQLite one connection, the write queue
     config: CoreConfig
     rate_limiter: RateLimiter | None  # None: CHATKEEP_RATE_LIMIT_REQUESTS=0
     links: DocumentLinkSigner  # the signed document URLs the vendor dialects hand out
@@ -40,6 +41,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings)
+        writer = writer_engine(engine, settings)
         server_key = settings.resolved_secret_key()
         limiter = None
         if settings.rate_limit_requests:
@@ -53,7 +55,8 @@ class Runtime:
             settings=settings,
             engine=engine,
             reads=create_sessionmaker(snapshot_reads(engine)),
-            writes=create_sessionmaker(writer_engine(engine, settings)),
+            writes=create_sessionmaker(writer),
+            writer=writer,
             config=CoreConfig(
                 cursors=CursorCodec(server_key),
                 max_message_bytes=settings.max_message_bytes,

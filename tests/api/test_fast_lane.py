@@ -244,3 +244,76 @@ async def _revoke(uow: Any, key: Key) -> None:
     from chatkeep.core.repository import accounts
 
     await accounts.revoke_api_key(uow.db, key.id, utcnow())
+
+
+def _messages(session_id: object) -> str:
+    return f"{NATIVE}/{session_id}/messages"
+
+
+async def test_appends_are_committed_by_the_lane_exactly_as_by_the_full_path(
+    app: FastAPI, client: httpx.AsyncClient, reference: httpx.AsyncClient, world: World
+) -> None:
+    """Each append goes to both apps (two messages each): the answers must match but
+    for the message id, and the session's counters and clocks move as on the full path."""
+    alice, _bob, _sales = await populate(world)
+    lane_session = await world.session(alice, title="lane")
+    full_session = await world.session(alice, title="full")
+    statements = EngineStatements(app)
+    for body in ({"role": "user", "content": "Hi 中文"}, {"role": "assistant", "content": "Yo"},
+                 {"role": "tool", "content": "{}", "metadata": {"n": [1, {"x": None}]}},
+                 {"role": "user", "content": "again"}):  # fmt: skip
+        got = await client.post(_messages(lane_session.uuid), headers=alice.headers, json=body)
+        want = await reference.post(_messages(full_session.uuid), headers=alice.headers, json=body)
+        assert got.status_code == want.status_code == 201
+        a, b = got.json(), want.json()
+        assert a.pop("session_id") == str(lane_session.uuid)
+        assert b.pop("session_id") == str(full_session.uuid)
+        assert a.keys() == b.keys() and a["id"] != b["id"]
+        for key in ("role", "content", "metadata", "answer"):
+            assert a[key] == b[key]
+    assert statements.count == 0
+    listed = (await reference.get(NATIVE, headers=alice.headers)).json()["data"]
+    by_title = {s["title"]: s for s in listed}
+    lane, full = by_title["lane"], by_title["full"]
+    assert lane["message_count"] == full["message_count"] == 4
+    assert lane["last_message_at"] is not None and lane["updated_at"] == lane["last_message_at"]
+    for path in (
+        f"{NATIVE}/{lane_session.uuid}/messages",
+        f"{NATIVE}/{full_session.uuid}/messages",
+    ):
+        shown = (await reference.get(path, headers=alice.headers)).json()["data"]
+        assert [m["content"] for m in shown] == ["Hi 中文", "Yo", "{}", "again"]
+    pairs = [(await reference.post("/api/v2/aidoc/document/chat/list", headers=alice.headers,
+                                   json={"sessionId": str(s.uuid)})).json()["data"]["total"]
+             for s in (lane_session, full_session)]  # fmt: skip
+    assert pairs[0] == pairs[1]
+
+
+async def test_appends_the_lane_does_not_take_fall_through_unchanged(
+    client: httpx.AsyncClient, reference: httpx.AsyncClient, world: World
+) -> None:
+    alice, bob, _sales = await populate(world)
+    mine = await world.session(alice, title="mine")
+    theirs = await world.session(bob, title="theirs")
+    reader = await world.key(alice.tenant, "alice", scopes=("sessions:read",))
+    service = await world.key(alice.tenant, "svc", service=True)
+    ok = {"role": "user", "content": "hi"}
+    cases: list[tuple[str, dict[str, Any]]] = [
+        (_messages(theirs.uuid), {"headers": alice.headers, "json": ok}),  # bob's: 404
+        (_messages(uuid.uuid4()), {"headers": alice.headers, "json": ok}),
+        (_messages("not-a-uuid"), {"headers": alice.headers, "json": ok}),
+        (_messages(mine.uuid), {"headers": reader.headers, "json": ok}),  # no write scope
+        (_messages(mine.uuid), {"json": ok}),
+        (_messages(mine.uuid), {"headers": alice.headers, "json": {"role": "boss", "content": ""}}),
+        (_messages(mine.uuid), {"headers": alice.headers, "json": {**ok, "extra": 1}}),
+        (_messages(mine.uuid), {"headers": alice.headers, "json": {"role": "user", "content": 5}}),
+        (_messages(mine.uuid), {"headers": alice.headers, "json": {**ok, "content": "x" * 5000}}),
+        (_messages(mine.uuid), {"headers": alice.headers, "json": {**ok, "content": "a\x00b"}}),
+        (_messages(mine.uuid), {"headers": {**alice.headers, **TEXT}, "content": b"{}"}),
+        (f"{_messages(uuid.uuid4())}?user_id=bob", {"headers": service.headers, "json": ok}),
+    ]
+    for path, kw in cases:
+        response = await same_answer(client, reference, "POST", path, **kw)
+        assert response.status_code >= 400
+    listed = (await reference.get(NATIVE, headers=alice.headers)).json()["data"]
+    assert {s["title"]: s["message_count"] for s in listed}["mine"] == 0  # nothing stored

@@ -24,7 +24,7 @@ from chatkeep.core.types import (
     Principal,
     Scope,
 )
-from chatkeep.core.uow import UnitOfWork
+from chatkeep.core.uow import CoreConfig, UnitOfWork
 
 
 async def list_messages(
@@ -63,7 +63,7 @@ async def append_message(
     same key with a different request is refused.
     """
     require(principal, Scope.MESSAGES_WRITE, "append messages")
-    _validate(uow, new)
+    check_new_message(uow.config, new)
     # Lock before reading the clock: appends then commit in timestamp order, so
     # last_message_at never moves backwards and message ids follow created_at.
     session = await lock_session(uow, principal, ref, user_id)
@@ -94,11 +94,12 @@ async def append_message(
     return AppendResult(record, replayed=False)
 
 
-def _validate(uow: UnitOfWork, new: NewMessage) -> None:
+def check_new_message(config: CoreConfig, new: NewMessage) -> None:
+    """A new message's limits (role, text, size, metadata, idempotency key)."""
     if new.role not in MESSAGE_ROLES:
         raise InvalidArgument("role", f"must be one of {', '.join(MESSAGE_ROLES)}")
     limits.check_text(new.content, "content")
-    max_bytes = uow.config.max_message_bytes
+    max_bytes = config.max_message_bytes
     if len(new.content.encode()) > max_bytes:
         raise InvalidArgument("content", f"must be at most {max_bytes} bytes (UTF-8)")
     limits.check_metadata(new.metadata)

@@ -28,7 +28,7 @@ import sqlite3
 import threading
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -52,7 +52,13 @@ DIALECTS: dict[str, Dialect] = {
 
 
 class DirectReadFailed(Exception):
-    """The driver could not answer at once: the caller takes the full path instead."""
+    """The driver could not answer at once, and nothing was committed: the caller takes
+    the full path instead."""
+
+
+class CommitFailed(Exception):
+    """A write's COMMIT failed on PostgreSQL: whether it was committed is unknown, so the
+    request must not be tried again on the full path; ``__cause__`` says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +148,11 @@ class DirectReads(Protocol):
         ``consistent`` (else each sees the latest commit, as READ COMMITTED statements do);
         raises ``DirectReadFailed`` if the driver cannot answer at once."""
 
+    def writing(self) -> Any:
+        """``async with reads.writing() as write:`` one write transaction, committed when
+        the block ends without an exception; ``DirectReadFailed`` if it could not begin (on
+        SQLite: another connection holds the write lock) or failed uncommitted."""
+
     def dispose(self) -> None:
         """Close every connection (called inside ``AsyncEngine.dispose``'s greenlet)."""
 
@@ -154,14 +165,17 @@ class _SqliteSnapshot:
         compiled = stmt.compiled("sqlite")
         try:
             raw = self.connection.execute(compiled.sql, compiled.args(params)).fetchall()
+            if not compiled.results:
+                return []
         except sqlite3.Error as exc:
             raise DirectReadFailed(str(exc)) from exc
         return compiled.rows(raw)
 
 
 class SqliteReads:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, writer: AsyncEngine) -> None:
         self.path = path
+        self.writer = writer
         # One connection per thread (event loop): a connection is never used by two
         # threads at once, only closed from another by dispose().
         self._local = threading.local()
@@ -191,10 +205,47 @@ class SqliteReads:
             if connection.in_transaction:
                 connection.execute("COMMIT")
 
+    def _writer(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "writer", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            for pragma in ("busy_timeout=0", "synchronous=FULL", "foreign_keys=ON"):
+                connection.execute(f"PRAGMA {pragma}")  # as db/engine.py, but never waiting
+            self._local.writer = connection
+            self._opened.append(connection)
+        return connection
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[Snapshot]:
+        """In the process's one line of writes (holding the write engine's connection),
+        then synchronously on the loop's thread, the commit's fsync included."""
+        async with self.writer.connect(), self._transaction() as write:
+            yield write
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Snapshot]:
+        try:
+            connection = self._writer()
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:  # another process writes: the full path waits for it
+            raise DirectReadFailed(str(exc)) from exc
+        try:
+            yield _SqliteSnapshot(connection)
+            connection.execute("COMMIT")
+        except BaseException as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):  # a failed COMMIT committed nothing
+                raise DirectReadFailed(str(exc)) from exc
+            raise
+
     def dispose(self) -> None:
         while self._opened:
             self._opened.pop().close()
         self._local = threading.local()
+
+
+_PG_ERRORS = (asyncpg.PostgresError, OSError, asyncpg.InterfaceError)
 
 
 class _PostgresSnapshot:
@@ -205,16 +256,21 @@ class _PostgresSnapshot:
         compiled = stmt.compiled("postgresql")
         try:
             raw = await self.connection.fetch(compiled.sql, *compiled.args(params))
-        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
+        except _PG_ERRORS as exc:
             raise DirectReadFailed(str(exc)) from exc
         return compiled.rows(raw)
 
 
 async def _json_codecs(connection: asyncpg.Connection[Any]) -> None:
-    # As SQLAlchemy's asyncpg dialect sets them up: JSON arrives decoded.
-    for name in ("json", "jsonb"):
+    # Exactly SQLAlchemy's asyncpg codecs: its JSON bind processor serialises, the codec
+    # carries the text; jsonb's binary form leads with a version byte.
+    codecs = {
+        "json": (str.encode, lambda raw: json.loads(raw.decode())),
+        "jsonb": (lambda text: b"\x01" + text.encode(), lambda raw: json.loads(raw[1:].decode())),
+    }
+    for name, (encoder, decoder) in codecs.items():
         await connection.set_type_codec(
-            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+            name, encoder=encoder, decoder=decoder, schema="pg_catalog", format="binary"
         )
 
 
@@ -267,6 +323,31 @@ class PostgresReads:
         finally:
             await pool.release(connection)
 
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[Snapshot]:
+        pool = await self._ready_pool()
+        try:
+            connection = await pool.acquire()
+        except _PG_ERRORS as exc:
+            raise DirectReadFailed(str(exc)) from exc
+        try:
+            transaction = connection.transaction()
+            try:
+                await transaction.start()
+                yield _PostgresSnapshot(connection)
+            except BaseException as exc:
+                with suppress(*_PG_ERRORS):
+                    await transaction.rollback()
+                if isinstance(exc, _PG_ERRORS):
+                    raise DirectReadFailed(str(exc)) from exc
+                raise
+            try:
+                await transaction.commit()
+            except _PG_ERRORS as exc:
+                raise CommitFailed(str(exc)) from exc
+        finally:
+            await pool.release(connection)
+
     def dispose(self) -> None:
         pool, self._pool, self._loop = self._pool, None, None
         if pool is not None:
@@ -276,15 +357,19 @@ class PostgresReads:
                 pool.terminate()
 
 
-def direct_reads(settings: Settings, engine: AsyncEngine) -> DirectReads | None:
-    """The configured database's direct reads, closed whenever ``engine`` is disposed;
-    None where there are none (an in-memory SQLite database is one connection's own)."""
+def direct_reads(
+    settings: Settings, engine: AsyncEngine, writer: AsyncEngine
+) -> DirectReads | None:
+    """The configured database's direct reads and writes, closed whenever ``engine`` is
+    disposed; None where there are none (an in-memory SQLite database is one connection's
+    own). ``writer``: the full path's write engine, whose one connection SQLite's direct
+    writes hold while they run, so the process's writes queue in one line."""
     url = make_url(settings.database_url)
     reads: DirectReads
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             return None
-        reads = SqliteReads(url.database)
+        reads = SqliteReads(url.database, writer)
     else:
         reads = PostgresReads(
             url.set(drivername="postgresql").render_as_string(hide_password=False),

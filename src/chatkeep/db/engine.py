@@ -121,17 +121,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def writer_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
     """The engine for write transactions.
 
-    PostgreSQL: ``engine`` itself. SQLite: an engine of its own with one connection, so a
-    process's write transactions queue for that connection in arrival order. Sharing the
-    read pool, two of them met at SQLite's write lock instead, and the loser's busy
+    PostgreSQL (and an in-memory SQLite database): ``engine``. SQLite: an engine of its
+    own with one connection, so a process's write transactions queue for that connection
+    in arrival order. Sharing the read pool, two of them met at SQLite's write lock
+    instead, and the loser's busy
     handler slept (1, 2, 5, 10 ms...) and polled while the holder's statements each waited
     for the event loop: under concurrent appends the server sat idle half the time
     (docs/decisions.md, "The fast lane"). Other processes (``--workers N``, the CLI) still
     meet at the lock and its busy timeout. Disposed with ``engine``.
     """
-    if engine.dialect.name != "sqlite":
-        return engine
     url = async_url(settings.database_url)
+    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
+        return engine.execution_options(**{SQLITE_WRITE: True})  # (one memory database)
     writer = create_async_engine(
         url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
         pool_timeout=SQLITE_WRITE_WAIT_SECONDS,

@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chatkeep.api.outages import database_problem
+from chatkeep.api.problems import DialectRouter, Problem, ProblemKind
 from chatkeep.core.auth import key_lookup, verify_api_key
 from chatkeep.core.errors import ChatkeepError, RateLimited
-from chatkeep.core.repository import hot_lists
+from chatkeep.core.repository import hot_appends, hot_lists
 from chatkeep.core.types import Principal
-from chatkeep.db.direct import DirectReadFailed, DirectReads, Snapshot
+from chatkeep.db.direct import CommitFailed, DirectReadFailed, DirectReads, Snapshot
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -23,7 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chatkeep.fast_lane")
 
-BODY_MAX = 4096  # a hot list's JSON body is a few dozen bytes; a larger one takes the full path
+UNAVAILABLE = Problem(ProblemKind.UNAVAILABLE, "The database did not confirm the commit; retry.",
+                      503, headers={"Retry-After": "1"})  # fmt: skip
+BODY_MAX = 64 * 1024  # a larger body (a long message) takes the full path
 
 
 class FallThrough(Exception):
@@ -79,26 +84,47 @@ Handler = Callable[[HotRequest], Awaitable[Answer]]
 
 @dataclass(frozen=True, slots=True)
 class HotRoute:
-    """A static route; as ``scope["route"]`` its path is the template that labels the
-    metrics and the access log, the same the framework's route gives these paths."""
+    """A route; as ``scope["route"]`` its path is the template that labels the metrics and
+    the access log, the same the framework's route gives these paths. A template with one
+    ``{parameter}`` segment matches any value there (the handler parses it)."""
 
     method: str
     path: str
     handler: Handler
 
+    @property
+    def affixes(self) -> tuple[str, str] | None:
+        """The literal text around the one parameter, or None for a static path."""
+        head, brace, rest = self.path.partition("{")
+        return None if not brace else (head, rest.partition("}")[2])
+
 
 class FastLane:
     def __init__(
-        self, app: ASGIApp, *, runtime: Runtime, reads: DirectReads, routes: list[HotRoute]
-    ) -> None:
+        self, app: ASGIApp, *, runtime: Runtime, reads: DirectReads, routes: list[HotRoute],
+        dialects: DialectRouter, backend: str,
+    ) -> None:  # fmt: skip
         self.app = app
         self.runtime = runtime
         self.reads = reads
-        self.routes = {(r.method, r.path): r for r in routes}
+        self.dialects = dialects
+        self.backend = backend  # "sqlite" or "postgresql"
+        self.routes = {(r.method, r.path): r for r in routes if r.affixes is None}
+        self.patterns = [(r, r.affixes) for r in routes if r.affixes is not None]
+
+    def match(self, method: str, path: str) -> HotRoute | None:
+        found = self.routes.get((method, path))
+        if found is not None or not self.patterns:
+            return found
+        for route, (head, tail) in self.patterns:
+            if route.method == method and path.startswith(head) and path.endswith(tail):
+                middle = path[len(head) : len(path) - len(tail)]
+                if middle and "/" not in middle:
+                    return route
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self.routes.get((scope.get("method", ""), scope.get("path", "")))
-        if route is None or scope["type"] != "http":
+        if scope["type"] != "http" or (route := self.match(scope["method"], scope["path"])) is None:
             await self.app(scope, receive, send)
             return
         body: bytes | None = b""
@@ -108,6 +134,11 @@ class FastLane:
             answer = await route.handler(HotRequest(scope, body, self))
         except (FallThrough, DirectReadFailed, ChatkeepError):  # the full path answers
             await self.app(scope, receive, send)
+            return
+        except CommitFailed as exc:  # maybe committed: answered here, never tried again
+            scope["route"] = route
+            problem = database_problem(exc.__cause__ or exc) or UNAVAILABLE
+            await self.dialects.render(Request(scope), problem)(scope, receive, send)
             return
         scope["route"] = route
         headers = [
@@ -151,14 +182,18 @@ async def _read_small_body(scope: Scope, receive: Receive) -> tuple[bytes | None
     return (b"".join(chunks) if complete else None), replay
 
 
-def install_fast_lane(app: FastAPI, runtime: Runtime, reads: DirectReads | None) -> None:
+def install_fast_lane(
+    app: FastAPI, runtime: Runtime, reads: DirectReads | None, dialects: DialectRouter
+) -> None:
     """Put the lane in front of the framework (call before adding the request layer)."""
     if reads is None:
         return
-    from chatkeep.api.fast_lane import aidoc, aisquare, native
+    from chatkeep.api.fast_lane import aidoc, aisquare, messages, native
 
     backend = make_url(runtime.settings.database_url).get_backend_name()
-    for stmt in hot_lists.EVERY:  # compiled now, not by the first requests
+    for stmt in (*hot_lists.EVERY, *hot_appends.EVERY):  # compiled now, not on first use
         stmt.compiled(backend)
-    routes = [*aisquare.ROUTES, *aidoc.ROUTES, *native.ROUTES]
-    app.add_middleware(FastLane, runtime=runtime, reads=reads, routes=routes)
+    routes = [*aisquare.ROUTES, *aidoc.ROUTES, *native.ROUTES, *messages.ROUTES]
+    app.add_middleware(
+        FastLane, runtime=runtime, reads=reads, routes=routes, dialects=dialects, backend=backend
+    )

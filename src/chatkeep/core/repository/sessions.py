@@ -319,7 +319,7 @@ async def lock_session(
     return cast("Row[Any] | None", (await conn.execute(stmt, params)).first())
 
 
-def _lock_statement(by_id: bool, of_user: bool) -> Select[int, uuid.UUID, int]:
+def lock_statement(*, by_id: bool, of_user: bool) -> Select[int, uuid.UUID, int]:
     where = [S.tenant_id == bindparam("tenant_id"),
              (S.id if by_id else S.uuid) == bindparam("ref")]  # fmt: skip
     if of_user:
@@ -328,7 +328,7 @@ def _lock_statement(by_id: bool, of_user: bool) -> Select[int, uuid.UUID, int]:
 
 
 # Prebuilt, one per shape (as the key check in accounts.py): every append takes one.
-_LOCKS = {(by_id, of_user): _lock_statement(by_id, of_user)
+_LOCKS = {(by_id, of_user): lock_statement(by_id=by_id, of_user=of_user)
           for by_id in (True, False) for of_user in (True, False)}  # fmt: skip
 
 
