@@ -34,17 +34,9 @@ def _token(request: HotRequest) -> str:
     return bearer
 
 
-def json_body(request: HotRequest) -> bytes:
-    """The body of a request sent as JSON, read whole; anything else falls through."""
-    content_type = request.header(b"content-type") or b""
-    if request.body is None or content_type.split(b";")[0].strip() != b"application/json":
-        raise FallThrough
-    return request.body
-
-
 def _page_request(request: HotRequest) -> SessionListRequest:
     try:
-        body = SessionListRequest.model_validate_json(json_body(request))
+        body = SessionListRequest.model_validate_json(request.json_body())
     except ValidationError:
         raise FallThrough from None  # the full path says why
     if body.name:  # a title search reads every title of the user: the full path

@@ -16,18 +16,6 @@ from chatkeep.core.types import Scope
 LIST_PATH = "/api/v1/qllm/chat-sessions/"
 
 
-def bearer_token(request: HotRequest, schemes: tuple[str, ...]) -> str:
-    """As ``api.credentials.authorization_token``; no usable header falls through."""
-    raw = request.header(b"authorization")
-    if raw is None:
-        raise FallThrough
-    scheme, _, token = raw.decode("latin-1").partition(" ")
-    token = token.strip()
-    if scheme.lower() not in schemes or not token:
-        raise FallThrough
-    return token
-
-
 def _domain_filter(query_string: bytes) -> uuid.UUID | None:
     if not query_string:
         return None
@@ -44,7 +32,7 @@ def _domain_filter(query_string: bytes) -> uuid.UUID | None:
 
 
 async def list_chat_sessions(request: HotRequest) -> Answer:
-    token = bearer_token(request, SCHEMES)
+    token = request.bearer(SCHEMES)
     domain_id = _domain_filter(request.scope["query_string"])
     async with request.lane.reads.snapshot(consistent=False) as read:
         principal = await request.authenticate(read, token)

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,13 +14,11 @@ from chatkeep.api.outages import database_problem
 from chatkeep.api.problems import DialectRouter, Problem, ProblemKind
 from chatkeep.core.auth import key_lookup, verify_api_key
 from chatkeep.core.errors import ChatkeepError, RateLimited
-from chatkeep.core.repository import hot_appends, hot_lists
+from chatkeep.core.repository import hot_lists
 from chatkeep.core.types import Principal
 from chatkeep.db.direct import CommitFailed, DirectReadFailed, DirectReads, Snapshot
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from chatkeep.runtime import Runtime
 
 log = logging.getLogger("chatkeep.fast_lane")
@@ -55,6 +52,24 @@ class HotRequest:
             if key == name:
                 return bytes(value)
         return None
+
+    def bearer(self, schemes: tuple[str, ...]) -> str:
+        """As ``api.credentials.authorization_token``; no usable header falls through."""
+        raw = self.header(b"authorization")
+        if raw is None:
+            raise FallThrough
+        scheme, _, token = raw.decode("latin-1").partition(" ")
+        token = token.strip()
+        if scheme.lower() not in schemes or not token:
+            raise FallThrough
+        return token
+
+    def json_body(self) -> bytes:
+        """The body of a request sent as JSON, read whole; anything else falls through."""
+        content_type = self.header(b"content-type") or b""
+        if self.body is None or content_type.split(b";")[0].strip() != b"application/json":
+            raise FallThrough
+        return self.body
 
     async def authenticate(self, read: Snapshot, token: str) -> Principal:
         """The key's principal, checked exactly as the full path checks it."""
@@ -180,20 +195,3 @@ async def _read_small_body(scope: Scope, receive: Receive) -> tuple[bytes | None
 
     complete = failure is None and bool(messages) and messages[-1]["type"] == "http.request"
     return (b"".join(chunks) if complete else None), replay
-
-
-def install_fast_lane(
-    app: FastAPI, runtime: Runtime, reads: DirectReads | None, dialects: DialectRouter
-) -> None:
-    """Put the lane in front of the framework (call before adding the request layer)."""
-    if reads is None:
-        return
-    from chatkeep.api.fast_lane import aidoc, aisquare, messages, native
-
-    backend = make_url(runtime.settings.database_url).get_backend_name()
-    for stmt in (*hot_lists.EVERY, *hot_appends.EVERY):  # compiled now, not on first use
-        stmt.compiled(backend)
-    routes = [*aisquare.ROUTES, *aidoc.ROUTES, *native.ROUTES, *messages.ROUTES]
-    app.add_middleware(
-        FastLane, runtime=runtime, reads=reads, routes=routes, dialects=dialects, backend=backend
-    )

@@ -14,8 +14,6 @@ import uuid
 import orjson
 from pydantic import ValidationError
 
-from chatkeep.api.fast_lane.aidoc import json_body
-from chatkeep.api.fast_lane.aisquare import bearer_token
 from chatkeep.api.fast_lane.lane import Answer, FallThrough, HotRequest, HotRoute
 from chatkeep.api.native.schemas import MessageCreate, MessageOut
 from chatkeep.core.auth import require
@@ -30,7 +28,7 @@ _HEAD = "/v1/sessions/"
 
 def _message(request: HotRequest) -> NewMessage:
     try:
-        body = MessageCreate.model_validate_json(json_body(request))
+        body = MessageCreate.model_validate_json(request.json_body())
     except ValidationError:
         raise FallThrough from None  # the full path says why
     new = NewMessage(role=body.role, content=body.content, metadata=body.metadata)
@@ -39,7 +37,7 @@ def _message(request: HotRequest) -> NewMessage:
 
 
 async def append_message(request: HotRequest) -> Answer:
-    token = bearer_token(request, ("bearer",))
+    token = request.bearer(("bearer",))
     if request.scope["query_string"] or request.header(b"idempotency-key") is not None:
         raise FallThrough  # another user's session, or a replayable append
     try:

@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from chatkeep.api.fast_lane.aisquare import bearer_token
 from chatkeep.api.fast_lane.lane import Answer, FallThrough, HotRequest, HotRoute
 from chatkeep.api.native.schemas import Page, SessionOut
 from chatkeep.core.auth import require
@@ -37,7 +36,7 @@ def _query(query_string: bytes) -> tuple[int, str | None]:
 
 
 async def list_sessions(request: HotRequest) -> Answer:
-    token = bearer_token(request, ("bearer",))
+    token = request.bearer(("bearer",))
     limit, cursor = _query(request.scope["query_string"])
     query = SessionListQuery(SessionFilter(), SessionOrder.RECENT, limit, cursor)
     cursors = request.lane.runtime.config.cursors
