@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from chatkeep import __version__
 from chatkeep.api import aidoc, aisquare, health, native
-from chatkeep.api.fast_lane import install_fast_lane
+from chatkeep.api.fast_lane import fast_lane
 from chatkeep.api.handlers import install_handlers
 from chatkeep.api.limits import BodyLimits
 from chatkeep.api.metrics import Metrics
@@ -40,7 +41,7 @@ def create_app(
         await answers.stop()
         await state.engine.dispose()
 
-    app = FastAPI(
+    app = ChatkeepAPI(
         title="chatkeep",
         version=__version__,
         summary="Chat sessions for LLM question-answering apps.",
@@ -64,8 +65,14 @@ def create_app(
         timeout=settings.body_timeout_seconds,
         upload_max_bytes=settings.documents_max_bytes,
     )
-    install_fast_lane(app, state, reads, dialects)  # inside the request layer: added first
-    app.add_middleware(RequestLayer, metrics=metrics, log_requests=settings.access_log, body=body)
+    lane = fast_lane(state, reads, dialects)
+
+    def outermost(stack: ASGIApp) -> ASGIApp:
+        return RequestLayer(
+            lane(stack), metrics=metrics, log_requests=settings.access_log, body=body
+        )
+
+    app.outermost = outermost
     app.add_api_route("/metrics", metrics.endpoint, include_in_schema=False)
 
     app.include_router(health.router)
@@ -74,6 +81,17 @@ def create_app(
     app.include_router(aidoc.router)
     install_web(app)  # the browser UI at /
     return app
+
+
+class ChatkeepAPI(FastAPI):
+    """FastAPI with chatkeep's request layer and fast lane outside the framework's own
+    middleware (its error, telemetry and body-limit layers): a fast-lane answer pays for
+    none of them, and the request layer still sees every answer, a 500 included."""
+
+    outermost: Callable[[ASGIApp], ASGIApp] = staticmethod(lambda stack: stack)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.outermost(super().build_middleware_stack())
 
 
 def create_app_from_env() -> FastAPI:

@@ -12,8 +12,10 @@ See docs/decisions.md, "The fast lane".
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Callable
+
 from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp
 
 from chatkeep.api.fast_lane import aidoc, aisquare, messages, native
 from chatkeep.api.fast_lane.lane import FastLane
@@ -22,20 +24,24 @@ from chatkeep.core.repository import hot_appends, hot_lists
 from chatkeep.db.direct import DirectReads
 from chatkeep.runtime import Runtime
 
-__all__ = ["FastLane", "install_fast_lane"]
+__all__ = ["FastLane", "fast_lane"]
 
 ROUTES = [*aisquare.ROUTES, *aidoc.ROUTES, *native.ROUTES, *messages.ROUTES]
 
 
-def install_fast_lane(
-    app: FastAPI, runtime: Runtime, reads: DirectReads | None, dialects: DialectRouter
-) -> None:
-    """Put the lane in front of the framework (call before adding the request layer)."""
+def fast_lane(
+    runtime: Runtime, reads: DirectReads | None, dialects: DialectRouter
+) -> Callable[[ASGIApp], ASGIApp]:
+    """The lane in front of ``app`` (the framework), or ``app`` itself without direct reads."""
     if reads is None:
-        return
+        return lambda app: app
     backend = make_url(runtime.settings.database_url).get_backend_name()
     for stmt in (*hot_lists.EVERY, *hot_appends.EVERY):  # compiled now, not on first use
         stmt.compiled(backend)
-    app.add_middleware(
-        FastLane, runtime=runtime, reads=reads, routes=ROUTES, dialects=dialects, backend=backend
-    )
+
+    def in_front_of(app: ASGIApp) -> ASGIApp:
+        return FastLane(
+            app, runtime=runtime, reads=reads, routes=ROUTES, dialects=dialects, backend=backend
+        )
+
+    return in_front_of
