@@ -107,6 +107,7 @@ async def test_trigram_search_answers_exactly_as_the_scan(world: World) -> None:
         )
         assert everything.total == len(titles)
         mine = {s.id for s in everything.items}
+        domain = everything.items[0].domain_id  # all in the default domain, none pinned
         for needle in needles:
             expected = [s for s in everything.items
                         if _fold(needle, postgres) in _fold(s.title, postgres)]  # fmt: skip
@@ -118,6 +119,8 @@ async def test_trigram_search_answers_exactly_as_the_scan(world: World) -> None:
             second = await sessions.page_sessions(uow, principal, flt, order, offset=3, limit=4)
             assert [s.id for s in second.items] == [s.id for s in expected[3:7]], needle
             assert await sessions.count_sessions(uow, principal, flt) == len(expected), needle
+            every_shape = SessionFilter(q=needle, domain_id=domain, archived=None, pinned=False)
+            assert await sessions.count_sessions(uow, principal, every_shape) == len(expected)
             query = SessionListQuery(flt, order=order, limit=100)
             keyset = (await sessions.list_sessions(uow, principal, query)).items
             assert [s.id for s in keyset] == [s.id for s in expected], needle
