@@ -1,4 +1,5 @@
-"""Backend differences the repository needs: ON CONFLICT inserts, case-folded search."""
+"""Backend differences the repository needs: ON CONFLICT inserts, case-folded search,
+and which needles each database's title trigram index (migration 0010) can serve."""
 
 from __future__ import annotations
 
