@@ -196,15 +196,46 @@ async def test_seeking_an_offset_reads_the_index_alone(seeded: Seeded, name: str
     assert not plan.sorts, f"the plan sorts the user's rows:\n{plan.text}"
 
 
-async def test_a_name_filtered_total_is_counted_from_a_covering_index(seeded: Seeded) -> None:
-    """No counter can hold every substring's total: it is counted, but from the index."""
-    flt = SessionFilter(q="topic 1")
-    stmt = session_rows.select_session_count(seeded.tenant_id, seeded.user_pk, flt)
+async def test_a_short_needles_total_is_counted_from_a_covering_index(seeded: Seeded) -> None:
+    """No counter can hold every substring's total: it is counted, but from the index. A
+    needle with no trigram never reaches the trigram index (on PostgreSQL a GIN lookup of
+    the user alone, which reads every entry of the user: 17x slower than the scan)."""
+    flt = SessionFilter(q="9")
+    stmt = session_rows.select_session_count(
+        seeded.tenant_id, seeded.user_pk, flt, seeded.engine.dialect.name
+    )
 
     plan = await explain(seeded, stmt)
 
     assert_index_only(plan, "sessions", {"ix_sessions_updated", "ix_sessions_title"})
     assert "domains" not in plan.text, f"the count joins the domains:\n{plan.text}"
+    assert "trigram" not in plan.text, f"the short needle uses the trigram index:\n{plan.text}"
+
+
+@pytest.mark.parametrize("q", ["topic 96", "opic 9", "zebra"])
+async def test_a_long_needles_total_is_counted_from_the_users_trigrams(
+    seeded: Seeded, q: str
+) -> None:
+    """A needle the trigram index serves, rarer than the scan's break-even, is counted
+    from its hits within the user: PostgreSQL's GIN keyed by (tenant_id, user_pk), SQLite's
+    FTS5 rowid range. Neither reads the table whole nor any other user's hits."""
+    flt = SessionFilter(q=q)
+    dialect = seeded.engine.dialect.name
+    stmt = session_rows.select_session_count(seeded.tenant_id, seeded.user_pk, flt, dialect)
+
+    plan = await explain(seeded, stmt)
+
+    assert "sessions" not in plan.full_scans, plan.text
+    if dialect == "postgresql":
+        assert plan.index_searches.get("sessions", {}).keys() == {TRIGRAM_INDEX}, plan.text
+        condition = plan.index_searches["sessions"][TRIGRAM_INDEX]
+        assert all(re.search(rf"\b{c} ?= ?", condition) for c in SHARD_KEY), plan.text
+    else:  # the CASE's trigram branch: a rowid range of the FTS table, then primary keys
+        assert re.search(r"SCAN session_title_trigrams VIRTUAL TABLE INDEX 0:M\d*><", plan.text)
+        assert "USING INTEGER PRIMARY KEY" in plan.text, plan.text
+
+
+TRIGRAM_INDEX = "ix_sessions_title_trigrams"
 
 
 @pytest.mark.parametrize("in_domain", [False, True], ids=["user", "user-in-domain"])

@@ -89,6 +89,16 @@ class Domain(Base):
     updated_at: Mapped[datetime]
 
 
+# The title search's trigram index (migration 0010) differs per database and is not a
+# model: SQLite's FTS5 table, its shadow tables and the view it reads; PostgreSQL's GIN.
+TITLE_TRIGRAMS = "session_title_trigrams"
+TITLE_TRIGRAMS_INDEX = "ix_sessions_title_trigrams"
+
+
+def is_title_trigrams(name: str) -> bool:
+    return name.startswith(TITLE_TRIGRAMS) or name == TITLE_TRIGRAMS_INDEX
+
+
 class ChatSession(Base):
     """One conversation of one user in one domain.
 

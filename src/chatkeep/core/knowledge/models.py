@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chatkeep.core.models import NAME_MAX, Base
+from chatkeep.core.models import NAME_MAX, Base, is_title_trigrams
 from chatkeep.db.types import BigIntPK
 
 DOCUMENT_STATUSES = ("queued", "parsing", "ready", "failed")
@@ -41,8 +41,11 @@ def is_search_table(name: str) -> bool:
 
 
 def include_in_schema_check(name: str | None, type_: str, _parents: object) -> bool:
-    """Alembic's ``include_name``: compare everything but the full-text index's tables."""
-    return not (type_ == "table" and name is not None and is_search_table(name))
+    """Alembic's ``include_name``: compare everything but the hand-made search indexes
+    (the documents' full-text index, the session titles' trigram index)."""
+    if name is None:
+        return True
+    return not ((type_ == "table" and is_search_table(name)) or is_title_trigrams(name))
 
 
 class Document(Base):
