@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sqlite3
 import threading
 from collections import namedtuple
@@ -40,9 +39,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only
 
+from chatkeep.db.engine import sqlite_file
 from chatkeep.settings import Settings
-
-log = logging.getLogger("chatkeep.direct")
 
 Processor = Callable[[Any], Any] | None
 DIALECTS: dict[str, Dialect] = {
@@ -172,6 +170,12 @@ class _SqliteSnapshot:
         return compiled.rows(raw)
 
 
+# Neither ever waits for a lock (the full path does the waiting); the writer's are
+# db/engine.py's otherwise, so its commits are as durable.
+_READER_PRAGMAS = ("busy_timeout=0", "query_only=ON")
+_WRITER_PRAGMAS = ("busy_timeout=0", "synchronous=FULL", "foreign_keys=ON")
+
+
 class SqliteReads:
     def __init__(self, path: str, writer: AsyncEngine) -> None:
         self.path = path
@@ -181,13 +185,14 @@ class SqliteReads:
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
 
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+    def _connection(self, role: str, pragmas: tuple[str, ...]) -> sqlite3.Connection:
+        """This thread's connection for ``role`` ("reader" or "writer"), opened on first use."""
+        connection: sqlite3.Connection | None = getattr(self._local, role, None)
         if connection is None:
             connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA busy_timeout=0")
-            connection.execute("PRAGMA query_only=ON")
-            self._local.connection = connection
+            for pragma in pragmas:
+                connection.execute(f"PRAGMA {pragma}")
+            setattr(self._local, role, connection)
             self._opened.append(connection)
         return connection
 
@@ -195,7 +200,7 @@ class SqliteReads:
     async def snapshot(self, *, consistent: bool = True) -> AsyncIterator[Snapshot]:
         # Always one BEGIN: on SQLite a snapshot costs no more than separate statements.
         try:
-            connection = self._connection()
+            connection = self._connection("reader", _READER_PRAGMAS)
             connection.execute("BEGIN")
         except sqlite3.Error as exc:
             raise DirectReadFailed(str(exc)) from exc
@@ -204,16 +209,6 @@ class SqliteReads:
         finally:
             if connection.in_transaction:
                 connection.execute("COMMIT")
-
-    def _writer(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "writer", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            for pragma in ("busy_timeout=0", "synchronous=FULL", "foreign_keys=ON"):
-                connection.execute(f"PRAGMA {pragma}")  # as db/engine.py, but never waiting
-            self._local.writer = connection
-            self._opened.append(connection)
-        return connection
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[Snapshot]:
@@ -225,7 +220,7 @@ class SqliteReads:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Snapshot]:
         try:
-            connection = self._writer()
+            connection = self._connection("writer", _WRITER_PRAGMAS)
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:  # another process writes: the full path waits for it
             raise DirectReadFailed(str(exc)) from exc
@@ -298,7 +293,7 @@ class PostgresReads:
                         self.dsn, min_size=1, max_size=self.max_size, init=_json_codecs,
                         command_timeout=self.command_timeout,
                     )  # fmt: skip
-                except (OSError, asyncpg.PostgresError) as exc:
+                except _PG_ERRORS as exc:
                     raise DirectReadFailed(str(exc)) from exc
                 self._loop = loop
         assert self._pool is not None
@@ -309,7 +304,7 @@ class PostgresReads:
         pool = await self._ready_pool()
         try:
             connection = await pool.acquire()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _PG_ERRORS as exc:
             raise DirectReadFailed(str(exc)) from exc
         try:
             if not consistent:  # two round trips fewer
@@ -318,7 +313,7 @@ class PostgresReads:
             # REPEATABLE READ as the read transactions of the full path (db/engine.py).
             async with connection.transaction(isolation="repeatable_read", readonly=True):
                 yield _PostgresSnapshot(connection)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _PG_ERRORS as exc:
             raise DirectReadFailed(str(exc)) from exc
         finally:
             await pool.release(connection)
@@ -367,9 +362,10 @@ def direct_reads(
     url = make_url(settings.database_url)
     reads: DirectReads
     if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
+        path = sqlite_file(url)
+        if path is None:
             return None
-        reads = SqliteReads(url.database, writer)
+        reads = SqliteReads(path, writer)
     else:
         reads = PostgresReads(
             url.set(drivername="postgresql").render_as_string(hide_password=False),

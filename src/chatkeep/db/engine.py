@@ -124,14 +124,14 @@ def writer_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
     PostgreSQL (and an in-memory SQLite database): ``engine``. SQLite: an engine of its
     own with one connection, so a process's write transactions queue for that connection
     in arrival order. Sharing the read pool, two of them met at SQLite's write lock
-    instead, and the loser's busy
-    handler slept (1, 2, 5, 10 ms...) and polled while the holder's statements each waited
-    for the event loop: under concurrent appends the server sat idle half the time
-    (docs/decisions.md, "The fast lane"). Other processes (``--workers N``, the CLI) still
-    meet at the lock and its busy timeout. Disposed with ``engine``.
+    instead, and the loser's busy handler slept (1, 2, 5, 10 ms...) and polled while the
+    holder's statements each waited for the event loop: under concurrent appends the
+    server sat idle half the time (docs/decisions.md, "The fast lane"). Other processes
+    (``--workers N``, the CLI) still meet at the lock and its busy timeout. Disposed with
+    ``engine``.
     """
     url = async_url(settings.database_url)
-    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
+    if engine.dialect.name != "sqlite" or sqlite_file(url) is None:
         return engine.execution_options(**{SQLITE_WRITE: True})  # (one memory database)
     writer = create_async_engine(
         url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
@@ -144,6 +144,11 @@ def writer_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
         writer.sync_engine.dispose()
 
     return writer.execution_options(**{SQLITE_WRITE: True})
+
+
+def sqlite_file(url: URL) -> str | None:
+    """A SQLite URL's file; None for an in-memory database (one connection's own)."""
+    return None if url.database in (None, "", ":memory:") else url.database
 
 
 def snapshot_reads(engine: AsyncEngine) -> AsyncEngine:

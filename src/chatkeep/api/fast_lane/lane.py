@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -10,8 +9,10 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chatkeep.api.credentials import scheme_token
 from chatkeep.api.outages import database_problem
 from chatkeep.api.problems import DialectRouter, Problem, ProblemKind
+from chatkeep.api.ratelimit import admit
 from chatkeep.core.auth import key_lookup, verify_api_key
 from chatkeep.core.errors import ChatkeepError, RateLimited
 from chatkeep.core.repository import hot_lists
@@ -20,8 +21,6 @@ from chatkeep.db.direct import CommitFailed, DirectReadFailed, DirectReads, Snap
 
 if TYPE_CHECKING:
     from chatkeep.runtime import Runtime
-
-log = logging.getLogger("chatkeep.fast_lane")
 
 UNAVAILABLE = Problem(ProblemKind.UNAVAILABLE, "The database did not confirm the commit; retry.",
                       503, headers={"Retry-After": "1"})  # fmt: skip
@@ -56,11 +55,8 @@ class HotRequest:
     def bearer(self, schemes: tuple[str, ...]) -> str:
         """As ``api.credentials.authorization_token``; no usable header falls through."""
         raw = self.header(b"authorization")
-        if raw is None:
-            raise FallThrough
-        scheme, _, token = raw.decode("latin-1").partition(" ")
-        token = token.strip()
-        if scheme.lower() not in schemes or not token:
+        token = scheme_token(raw.decode("latin-1") if raw is not None else None, schemes)
+        if token is None:
             raise FallThrough
         return token
 
@@ -79,19 +75,16 @@ class HotRequest:
             principal = verify_api_key(found[0] if found else None, token)
         except ChatkeepError:  # the full path says why, in its dialect
             raise FallThrough from None
-        self.scope.setdefault("state", {})["credential_id"] = principal.credential_id
         return principal
 
     async def admit(self, principal: Principal) -> None:
-        """The rate limit, as ``api.ratelimit.admit`` spends it. A refused request falls
+        """``api.ratelimit.admit``, as every dialect calls it. A refused request falls
         through: the full path counts it once more (past the limit already) and renders
         the 429 in its dialect."""
-        limiter = self.lane.runtime.rate_limiter
-        if limiter is not None:
-            try:
-                await limiter.hit(principal.credential_id)
-            except RateLimited:
-                raise FallThrough from None
+        try:
+            await admit(Request(self.scope), principal)
+        except RateLimited:
+            raise FallThrough from None
 
 
 Handler = Callable[[HotRequest], Awaitable[Answer]]

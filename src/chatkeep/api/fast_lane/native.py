@@ -23,8 +23,9 @@ LIMIT_DEFAULT = 20
 
 def _query(query_string: bytes) -> tuple[int, str | None]:
     """``limit`` (plain digits, 1 to PAGE_MAX) and ``cursor``, each at most once."""
-    params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    if len(params) != query_string.count(b"=") or not params.keys() <= {"limit", "cursor"}:
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    params = dict(pairs)
+    if len(params) != len(pairs) or not params.keys() <= {"limit", "cursor"}:
         raise FallThrough  # another parameter, a repeated one: the full path
     raw_limit = params.get("limit", str(LIMIT_DEFAULT))
     if not (raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= PAGE_MAX):
