@@ -250,3 +250,21 @@ def test_counts_are_exact_across_processes(database_url: str) -> None:
 def test_zero_turns_the_limit_off(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"rate_limit_requests": 0}))
     assert app.state.chatkeep.rate_limiter is None
+
+
+async def test_an_append_the_fast_lane_hands_to_the_full_path_is_counted_once(
+    limited: tuple[httpx.AsyncClient, World],
+) -> None:
+    """The lane spends the budget before its write and may then give the request to the
+    full path (here: a session it does not find), which must not spend it again."""
+    client, world = limited
+    key = await world.key(await world.tenant())
+    session = await world.session(key, title="mine")
+    message = {"role": "user", "content": "hi"}
+    missing = f"{NATIVE}/00000000-0000-4000-8000-000000000000/messages"
+    for _ in range(BUDGET - 1):
+        assert (await client.post(missing, headers=key.headers, json=message)).status_code == 404
+    appended = await client.post(f"{NATIVE}/{session.uuid}/messages", headers=key.headers,
+                                 json=message)  # fmt: skip
+    assert appended.status_code == 201  # the budget's last unit: each 404 spent one
+    assert (await client.get(NATIVE, headers=key.headers)).status_code == 429

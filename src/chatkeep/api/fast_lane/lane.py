@@ -78,9 +78,9 @@ class HotRequest:
         return principal
 
     async def admit(self, principal: Principal) -> None:
-        """``api.ratelimit.admit``, as every dialect calls it. A refused request falls
-        through: the full path counts it once more (past the limit already) and renders
-        the 429 in its dialect."""
+        """``api.ratelimit.admit``, as every dialect calls it (at most once per request). A
+        refused request falls through: the full path counts it once more (past the limit
+        already) and renders the 429 in its dialect."""
         try:
             await admit(Request(self.scope), principal)
         except RateLimited:

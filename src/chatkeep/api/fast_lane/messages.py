@@ -3,8 +3,8 @@ a JSON message without an ``Idempotency-Key`` header, no ``user_id``.
 
 The same transaction as ``core.messages.append_message``: the session row locked, the
 clock read after the lock, the message inserted and the counters moved, committed before
-the answer. The rate limit is spent just before the commit, once nothing can send the
-request to the full path any more (which would spend it again).
+the answer. The rate limit is spent before that transaction begins (its store may be a
+network away), once per request even if the request then takes the full path.
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ async def append_message(request: HotRequest) -> Answer:
     async with lane.reads.snapshot(consistent=False) as read:
         principal = await request.authenticate(read, token)
     require(principal, Scope.MESSAGES_WRITE, "append messages")
+    await request.admit(principal)
     async with lane.reads.writing() as write:
         owner = {"tenant_id": principal.tenant_id, "user_pk": principal.user_pk}
         locked = await write.fetch(hot_appends.LOCK, {**owner, "ref": session_uuid})
         if not locked:
-            raise FallThrough  # the full path's 404 (nothing written, nothing spent)
+            raise FallThrough  # the full path's 404 (nothing written, nothing spent again)
         session_id, _uuid, user_pk = locked[0]
         values = {
             **owner, "user_pk": user_pk, "session_id": session_id, "role": new.role,
@@ -64,7 +65,6 @@ async def append_message(request: HotRequest) -> Answer:
         else:
             inserted = await write.fetch(hot_appends.INSERT, values)
             await write.fetch(hot_appends.COUNTED[new.role], values)
-        await request.admit(principal)
     row = inserted[0]
     record = MessageRecord(
         id=row.id, session_id=session_uuid, role=row.role, content=row.content,
