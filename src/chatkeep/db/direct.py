@@ -240,7 +240,10 @@ class SqliteReads:
         self._local = threading.local()
 
 
-_PG_ERRORS = (asyncpg.PostgresError, OSError, asyncpg.InterfaceError)
+# What the driver raises for a database that is down, restarting or cut off: the server's
+# errors, the socket's, and the client's own when a connection dies mid-operation
+# ("another operation is in progress" after a terminated backend: InternalClientError).
+_PG_ERRORS = (asyncpg.PostgresError, OSError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 
 class _PostgresSnapshot:
@@ -267,6 +270,14 @@ async def _json_codecs(connection: asyncpg.Connection[Any]) -> None:
         await connection.set_type_codec(
             name, encoder=encoder, decoder=decoder, schema="pg_catalog", format="binary"
         )
+
+
+async def _release(pool: asyncpg.Pool[Any], connection: asyncpg.Connection[Any]) -> None:
+    """Back to the pool; a connection the database dropped fails its reset there and is
+    discarded by the pool, which must not fail a request whose work is done (a commit
+    included: raised here, an acknowledged append would answer 500, or be retried)."""
+    with suppress(*_PG_ERRORS):
+        await pool.release(connection)
 
 
 class PostgresReads:
@@ -316,7 +327,7 @@ class PostgresReads:
         except _PG_ERRORS as exc:
             raise DirectReadFailed(str(exc)) from exc
         finally:
-            await pool.release(connection)
+            await _release(pool, connection)
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[Snapshot]:
@@ -341,7 +352,7 @@ class PostgresReads:
             except _PG_ERRORS as exc:
                 raise CommitFailed(str(exc)) from exc
         finally:
-            await pool.release(connection)
+            await _release(pool, connection)
 
     def dispose(self) -> None:
         pool, self._pool, self._loop = self._pool, None, None
